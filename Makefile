@@ -1,0 +1,41 @@
+# Stadsvraag — the two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+RASA_DATA := data/nlu data/rules data/stories
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run test bootstrap train validate test-stories pytest lint services clean
+
+## run: install what is missing, train if needed, start assistant + action server + chat page (SQLite)
+run: train
+	@$(BIN)/stadsvraag run
+
+## test: install what is missing, train if needed, validate data, test stories, the pytest suite
+test: train services lint validate test-stories pytest
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+train: bootstrap
+	@$(BIN)/stadsvraag train
+
+services:
+	@scripts/ensure-services.sh
+
+lint: bootstrap
+	$(BIN)/ruff check bot actions tests
+
+validate: bootstrap
+	$(BIN)/rasa data validate --domain domain.yml --data $(RASA_DATA) --config config.yml
+
+test-stories: train
+	$(BIN)/rasa test core --model "$$($(BIN)/stadsvraag model-path)" --stories tests/stories \
+		--fail-on-prediction-errors --out var/results/stories
+
+pytest: bootstrap
+	$(BIN)/pytest
+
+clean:
+	rm -rf var/results .pytest_cache
