@@ -1,0 +1,63 @@
+"""Configuration from the environment, validated once and failing fast.
+
+Every setting has a safe embedded default so `make run` needs nothing; a wrong
+value stops the program with a message that names the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+REFERENCE_DIR = DATA_DIR / "reference"
+VAR_DIR = Path(os.environ.get("STADSVRAAG_VAR_DIR", ROOT / "var"))
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{VAR_DIR / 'stadsvraag.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    rasa_url: str
+    action_port: int
+    rasa_port: int
+    web_port: int
+    web_host: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        url = os.environ.get("DATABASE_URL") or default_database_url()
+        if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg2:", "postgres:")):
+            raise ConfigError(
+                f"DATABASE_URL {url.split(':')[0]!r} is not supported. "
+                "Fix: use sqlite:///path/to.db or postgresql://user@host:5432/db"
+            )
+        if url.startswith("postgres:"):
+            url = "postgresql:" + url[len("postgres:"):]
+        return cls(
+            database_url=url,
+            rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            action_port=_int("ACTION_PORT", 5055),
+            rasa_port=_int("RASA_PORT", 5005),
+            web_port=_int("WEB_PORT", 8000),
+            web_host=os.environ.get("WEB_HOST", "127.0.0.1"),
+        )
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number. Fix: set {name} to a port number.") from None

@@ -1,0 +1,116 @@
+"""The intake service: every write of an intake goes through here, in one transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.models import Contact, Intake, IntakeEvent, utcnow
+
+ROLES = ("resident", "neighbourhood_worker", "organisation", "municipality", "other")
+ROLES_WITH_ORGANISATION = ("organisation", "neighbourhood_worker", "municipality")
+MAX_DESCRIPTION = 2000
+
+
+@dataclass
+class IntakeDraft:
+    """What the conversation collected, ready to be stored."""
+
+    language: str
+    description: str
+    channel: str = "rest"
+    sender_id: str | None = None
+    theme: str | None = None
+    theme_confidence: float | None = None
+    neighbourhood_kind: str | None = None
+    neighbourhood_code: str | None = None
+    neighbourhood_name: str | None = None
+    district_code: str | None = None
+    district_name: str | None = None
+    neighbourhood_text: str | None = None
+    urgency: str | None = None
+    timeframe: str | None = None
+    asker_role: str | None = None
+    organisation: str | None = None
+    consent_contact: bool = False
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+_CONTACT_FIELDS = {"contact_name", "contact_email", "contact_phone"}
+
+
+def reference_for(intake_id: int, created: datetime) -> str:
+    """A number people can quote on the phone: LS-2026-000123."""
+    return f"LS-{created.year}-{intake_id:06d}"
+
+
+def submit_intake(session: Session, draft: IntakeDraft, actor: str = "assistant") -> Intake:
+    """Store a confirmed intake, its contact (only with consent) and a 'created' history row."""
+    values = {f.name: getattr(draft, f.name) for f in fields(draft) if f.name not in _CONTACT_FIELDS}
+    values["description"] = draft.description[:MAX_DESCRIPTION]
+    intake = Intake(**values, status="new")
+    session.add(intake)
+    session.flush()
+    intake.reference = reference_for(intake.id, intake.created_at or utcnow())
+    if draft.consent_contact and (draft.contact_email or draft.contact_phone or draft.contact_name):
+        session.add(Contact(intake_id=intake.id, name=draft.contact_name, email=draft.contact_email,
+                            phone=draft.contact_phone))
+    session.add(IntakeEvent(intake_id=intake.id, actor=actor, kind="created", new_value="new"))
+    session.flush()
+    return intake
+
+
+def intake_as_dict(intake: Intake, include_contact: bool = True) -> dict[str, Any]:
+    """The export shape of an intake; contact details only when consent was given."""
+    data: dict[str, Any] = {
+        "id": intake.uuid,
+        "reference": intake.reference,
+        "created_at": intake.created_at.isoformat() if intake.created_at else None,
+        "updated_at": intake.updated_at.isoformat() if intake.updated_at else None,
+        "status": intake.status,
+        "language": intake.language,
+        "channel": intake.channel,
+        "asker_role": intake.asker_role,
+        "organisation": intake.organisation,
+        "description": intake.description,
+        "theme": intake.theme,
+        "theme_confidence": intake.theme_confidence,
+        "neighbourhood": {
+            "kind": intake.neighbourhood_kind,
+            "code": intake.neighbourhood_code,
+            "name": intake.neighbourhood_name,
+            "district_code": intake.district_code,
+            "district_name": intake.district_name,
+            "as_typed": intake.neighbourhood_text,
+        },
+        "urgency": intake.urgency,
+        "timeframe": intake.timeframe,
+        "consent_contact": intake.consent_contact,
+    }
+    if include_contact and intake.consent_contact and intake.contact is not None:
+        data["contact"] = {"name": intake.contact.name, "email": intake.contact.email, "phone": intake.contact.phone}
+    return data
+
+
+def export_jsonl(session: Session, out: IO[str], include_contact: bool = True) -> int:
+    """Write all intakes, oldest first, one JSON object per line. Returns the count."""
+    rows = session.scalars(select(Intake).options(selectinload(Intake.contact)).order_by(Intake.id))
+    n = 0
+    for intake in rows:
+        out.write(json.dumps(intake_as_dict(intake, include_contact), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def draft_fields() -> list[str]:
+    return [f.name for f in fields(IntakeDraft)]
+
+
+__all__ = ["IntakeDraft", "submit_intake", "intake_as_dict", "export_jsonl", "reference_for", "asdict"]

@@ -1,0 +1,81 @@
+"""Database models: the intake, its contact details (kept apart) and its history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Intake(Base):
+    """A structured city question. Holds no contact details (see `Contact`)."""
+
+    __tablename__ = "intakes"
+
+    id = Column(Integer, primary_key=True)
+    uuid = Column(String(36), unique=True, nullable=False, default=lambda: str(uuid.uuid4()))
+    reference = Column(String(32), unique=True, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+    status = Column(String(32), nullable=False, default="new", index=True)
+    language = Column(String(2), nullable=False)
+    channel = Column(String(32), nullable=False, default="rest")
+    sender_id = Column(String(255), index=True)
+    asker_role = Column(String(32))
+    organisation = Column(String(200))
+    description = Column(Text, nullable=False)
+    theme = Column(String(64), index=True)
+    theme_confidence = Column(Float)
+    neighbourhood_kind = Column(String(16))  # neighbourhood|district|city|outside|unresolved
+    neighbourhood_code = Column(String(16), index=True)
+    neighbourhood_name = Column(String(200))
+    district_code = Column(String(16))
+    district_name = Column(String(200))
+    neighbourhood_text = Column(String(200))
+    urgency = Column(String(8))
+    timeframe = Column(String(120))
+    consent_contact = Column(Boolean, nullable=False, default=False)
+
+    contact = relationship("Contact", back_populates="intake", uselist=False, cascade="all, delete-orphan")
+    events = relationship("IntakeEvent", back_populates="intake", order_by="IntakeEvent.id", cascade="all, delete-orphan")
+
+
+class Contact(Base):
+    """Personal data, only with consent; deletable without touching the question."""
+
+    __tablename__ = "contacts"
+
+    id = Column(Integer, primary_key=True)
+    intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="CASCADE"), unique=True, nullable=False)
+    name = Column(String(200))
+    email = Column(String(254))
+    phone = Column(String(32))
+    consent_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    intake = relationship("Intake", back_populates="contact")
+
+
+class IntakeEvent(Base):
+    """Append-only history: who changed what, when."""
+
+    __tablename__ = "intake_events"
+
+    id = Column(Integer, primary_key=True)
+    intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    actor = Column(String(100), nullable=False)
+    kind = Column(String(32), nullable=False)  # created|status|field|note
+    field = Column(String(64))
+    old_value = Column(Text)
+    new_value = Column(Text)
+
+    intake = relationship("Intake", back_populates="events")
