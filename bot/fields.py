@@ -1,0 +1,36 @@
+"""Which intake field does a user want to change ("verander de buurt", "change the theme")."""
+
+from __future__ import annotations
+
+from bot.text import fold
+
+# field -> words that name it, Dutch and English (folded)
+FIELD_WORDS: dict[str, tuple[str, ...]] = {
+    "description": ("beschrijving", "vraag", "omschrijving", "tekst", "description", "question", "text", "problem", "probleem"),
+    "theme": ("thema", "onderwerp", "theme", "topic", "category", "categorie"),
+    "neighbourhood": ("buurt", "wijk", "plek", "locatie", "plaats", "neighbourhood", "neighborhood", "area", "district", "location", "place"),
+    "urgency": ("urgentie", "haast", "dringend", "spoed", "deadline", "termijn", "urgency", "urgent", "priority", "timeframe"),
+    "asker_role": ("rol", "wie ik ben", "functie", "organisatie", "role", "organisation", "organization"),
+    "contact": ("contact", "naam", "e mail", "email", "mail", "telefoon", "telefoonnummer", "nummer", "name", "phone", "number"),
+}
+
+# slots to clear per field, so the form asks for it again
+FIELD_SLOTS: dict[str, tuple[str, ...]] = {
+    "description": ("description",),
+    "theme": ("theme", "theme_confidence"),
+    "neighbourhood": ("neighbourhood", "neighbourhood_code", "neighbourhood_kind", "neighbourhood_candidates", "neighbourhood_text"),
+    "urgency": ("urgency", "timeframe"),
+    "asker_role": ("asker_role", "organisation"),
+    "contact": ("contact_consent", "contact_name", "contact_details"),
+}
+
+
+def field_from_text(text: str) -> str | None:
+    """The field a change request names, or None when it names none or several."""
+    padded = f" {fold(text)} "
+    found = {field for field, words in FIELD_WORDS.items() if any(f" {w} " in padded for w in words)}
+    if len(found) == 1:
+        return found.pop()
+    if {"contact", "asker_role"} <= found and len(found) == 2:
+        return "contact"
+    return None
