@@ -132,7 +132,7 @@ class Gazetteer:
                 match = process.extractOne(gram, self._choices, scorer=fuzz.ratio, score_cutoff=FUZZY_TEXT_THRESHOLD)
                 if match and match[0] in self._text_names:
                     return self._result(self._text_names[match[0]], text)
-        for i, word in enumerate(words):
+        for i in range(len(words)):
             for size in (3, 2, 1):
                 gram = " ".join(words[i:i + size])
                 if gram in self._outside and i > 0 and words[i - 1] in ("in", "uit", "from", "bij", "near"):

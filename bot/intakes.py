@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import IO, Any
 
@@ -112,5 +112,3 @@ def export_jsonl(session: Session, out: IO[str], include_contact: bool = True) -
 def draft_fields() -> list[str]:
     return [f.name for f in fields(IntakeDraft)]
 
-
-__all__ = ["IntakeDraft", "submit_intake", "intake_as_dict", "export_jsonl", "reference_for", "asdict"]

@@ -1,0 +1,1 @@
+"""Rasa SDK custom actions. They orchestrate; the logic lives in `bot`."""

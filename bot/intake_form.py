@@ -1,0 +1,231 @@
+"""What each answer in the intake conversation means, without Rasa.
+
+Each function takes the user's answer and the slots so far and returns an
+`Outcome`: the slots to set (None clears or rejects a slot, so the form asks
+again) and, when the user must be told something, the response key to send.
+The Rasa validation action only forwards these outcomes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import contact as contact_rules
+from bot.gazetteer import Place, Resolution, get_gazetteer
+from bot.intakes import MAX_DESCRIPTION, ROLES, ROLES_WITH_ORGANISATION
+from bot.text import clean_user_text, fold
+from bot.themes import match_theme_answer, theme_ids
+from bot.urgency import URGENCY_LEVELS, parse_timeframe, parse_urgency
+
+MIN_DESCRIPTION_WORDS = 4
+MIN_DESCRIPTION_CHARS = 15
+OUTSIDE = "outside"
+_WORDS = re.compile(r"[^\W\d_]{2,}")  # real words: two or more letters
+
+
+@dataclass
+class Outcome:
+    slots: dict[str, Any] = field(default_factory=dict)
+    response: str | None = None
+    buttons: list[dict[str, str]] | None = None
+
+
+def required_slots(slots: dict[str, Any]) -> list[str]:
+    """The form's questions, in order; organisation and contact only when they apply."""
+    order = ["description", "theme", "neighbourhood", "urgency", "asker_role"]
+    if slots.get("asker_role") in ROLES_WITH_ORGANISATION:
+        order.append("organisation")
+    order.append("contact_consent")
+    if slots.get("contact_consent") is True:
+        order += ["contact_name", "contact_details"]
+    return order
+
+
+def _place_slots(place: Place, typed: str | None) -> dict[str, Any]:
+    return {
+        "neighbourhood": place.code,
+        "neighbourhood_code": place.code,
+        "neighbourhood_kind": place.kind,
+        "neighbourhood_text": typed,
+        "neighbourhood_candidates": None,
+    }
+
+
+def _is_command(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("/")
+
+
+def validate_description(value: Any, slots: dict[str, Any]) -> Outcome:
+    """Accept a description of at least a sentence; pick up place and urgency from it."""
+    raw = value if isinstance(value, str) else ""
+    if len(raw.strip()) > MAX_DESCRIPTION:
+        return Outcome({"description": None}, "utter_description_too_long")
+    text = clean_user_text(raw, MAX_DESCRIPTION)
+    words = _WORDS.findall(text)
+    if _is_command(text) or len(words) < MIN_DESCRIPTION_WORDS or len(text) < MIN_DESCRIPTION_CHARS:
+        return Outcome({"description": None}, "utter_description_too_short")
+    out = Outcome({"description": text})
+    if not slots.get("neighbourhood"):
+        found = get_gazetteer().find_in_text(text)
+        if found.kind == "place" and found.place:
+            out.slots.update(_place_slots(found.place, None))
+        elif found.kind == "ambiguous":
+            out.slots["neighbourhood_candidates"] = [p.code for p in found.candidates]
+    if not slots.get("urgency"):
+        urgency = parse_urgency(text)
+        if urgency:
+            out.slots["urgency"] = urgency
+    if not slots.get("timeframe"):
+        timeframe = parse_timeframe(text)
+        if timeframe:
+            out.slots["timeframe"] = timeframe
+    return out
+
+
+def validate_theme(value: Any, slots: dict[str, Any]) -> Outcome:
+    if isinstance(value, str) and value in theme_ids():
+        return Outcome({"theme": value})
+    theme = match_theme_answer(value) if isinstance(value, str) and not _is_command(value) else None
+    if theme:
+        return Outcome({"theme": theme})
+    return Outcome({"theme": None}, "utter_theme_unknown")
+
+
+def neighbourhood_buttons(codes: list[str]) -> list[dict[str, str]]:
+    """Buttons for an ambiguous place: titles are official CBS names (data, not prose)."""
+    places = get_gazetteer().places
+    return [{"title": places[c].name, "payload": "/choose" + json.dumps({"neighbourhood": c}, separators=(",", ":"))}
+            for c in codes if c in places]
+
+
+def validate_neighbourhood(value: Any, slots: dict[str, Any]) -> Outcome:
+    """Resolve a place; ask which part when ambiguous; never lose an unknown answer.
+
+    An unknown name is asked once more; typed again (or anything unknown the
+    second time) it is stored as typed, marked 'unresolved' for the broker.
+    """
+    gazetteer = get_gazetteer()
+    if value == OUTSIDE:
+        return Outcome({"neighbourhood": OUTSIDE, "neighbourhood_code": None, "neighbourhood_kind": "outside",
+                        "neighbourhood_candidates": None})
+    if isinstance(value, str) and value in gazetteer.places:
+        return Outcome(_place_slots(gazetteer.places[value], slots.get("neighbourhood_text")))
+    text = clean_user_text(value if isinstance(value, str) else "", 200)
+    if not text or _is_command(text):
+        return Outcome({"neighbourhood": None}, "utter_ask_neighbourhood")
+    found: Resolution = gazetteer.resolve(text)
+    if found.kind == "place" and found.place:
+        return Outcome(_place_slots(found.place, text))
+    if found.kind == "ambiguous":
+        codes = [p.code for p in found.candidates]
+        return Outcome({"neighbourhood": None, "neighbourhood_candidates": codes, "neighbourhood_text": text})
+    if found.kind == "outside":
+        return Outcome({"neighbourhood": OUTSIDE, "neighbourhood_code": None, "neighbourhood_kind": "outside",
+                        "neighbourhood_text": text, "neighbourhood_candidates": None})
+    if slots.get("neighbourhood_kind") == "pending":
+        return Outcome({"neighbourhood": text, "neighbourhood_code": None, "neighbourhood_kind": "unresolved",
+                        "neighbourhood_text": text, "neighbourhood_candidates": None})
+    return Outcome({"neighbourhood": None, "neighbourhood_kind": "pending", "neighbourhood_text": text},
+                   "utter_neighbourhood_unknown")
+
+
+def validate_urgency(value: Any, slots: dict[str, Any]) -> Outcome:
+    if value in URGENCY_LEVELS:
+        return Outcome({"urgency": value})
+    text = value if isinstance(value, str) and not _is_command(value) else ""
+    urgency, timeframe = parse_urgency(text), parse_timeframe(text)
+    out = Outcome()
+    if timeframe:
+        out.slots["timeframe"] = timeframe
+    if urgency:
+        out.slots["urgency"] = urgency
+    elif timeframe:
+        out.slots["urgency"] = "normal"
+    else:
+        out.slots["urgency"] = None
+        out.response = "utter_urgency_unknown"
+    return out
+
+
+_ROLE_WORDS: dict[str, tuple[str, ...]] = {
+    "neighbourhood_worker": ("buurtwerker", "wijkwerker", "opbouwwerker", "jongerenwerker", "sociaal werker",
+                             "buurtcoach", "wijkcoach", "neighbourhood worker", "neighborhood worker", "community worker",
+                             "social worker", "youth worker"),
+    "municipality": ("gemeente", "ambtenaar", "municipality", "council", "city hall", "city of leiden"),
+    "organisation": ("organisatie", "stichting", "vereniging", "namens", "bedrijf", "school", "bibliotheek",
+                     "organisation", "organization", "foundation", "association", "on behalf", "company", "charity",
+                     "food bank", "voedselbank", "we are a", "wij zijn een"),
+    "resident": ("bewoner", "buurtbewoner", "inwoner", "bewoonster", "ik woon", "resident", "i live", "citizen",
+                 "inhabitant", "local"),
+    "other": ("anders", "other", "student", "onderzoeker", "researcher", "something else"),
+}
+
+
+def role_from_text(text: str) -> str | None:
+    padded = f" {fold(text)} "
+    for role, words in _ROLE_WORDS.items():
+        if any(f" {fold(w)} " in padded for w in words):
+            return role
+    return None
+
+
+def validate_asker_role(value: Any, slots: dict[str, Any]) -> Outcome:
+    if value in ROLES:
+        return Outcome({"asker_role": value})
+    role = role_from_text(value) if isinstance(value, str) and not _is_command(value) else None
+    if role:
+        return Outcome({"asker_role": role})
+    return Outcome({"asker_role": None}, "utter_asker_role_unknown")
+
+
+def validate_organisation(value: Any, slots: dict[str, Any]) -> Outcome:
+    text = clean_user_text(value if isinstance(value, str) else "", 200)
+    if len(text) < 2 or _is_command(text):
+        return Outcome({"organisation": None}, "utter_ask_organisation")
+    return Outcome({"organisation": text})
+
+
+def validate_contact_consent(value: Any, slots: dict[str, Any]) -> Outcome:
+    if isinstance(value, bool):
+        return Outcome({"contact_consent": value})
+    if isinstance(value, str):
+        key = fold(value)
+        if key in {"true", "ja", "yes", "ja dat mag", "yes you may", "prima", "ok", "oke", "goed"}:
+            return Outcome({"contact_consent": True})
+        if key in {"false", "nee", "no", "anoniem", "anonymous", "liever niet", "rather not"}:
+            return Outcome({"contact_consent": False})
+    return Outcome({"contact_consent": None}, "utter_contact_consent_unclear")
+
+
+def validate_contact_name(value: Any, slots: dict[str, Any]) -> Outcome:
+    name = contact_rules.normalise_name(value) if isinstance(value, str) else None
+    if not name:
+        return Outcome({"contact_name": None}, "utter_contact_name_invalid")
+    return Outcome({"contact_name": name})
+
+
+def validate_contact_details(value: Any, slots: dict[str, Any]) -> Outcome:
+    text = value if isinstance(value, str) else ""
+    email = contact_rules.normalise_email(text)
+    if email:
+        return Outcome({"contact_details": email})
+    phone = contact_rules.normalise_phone(text)
+    if phone:
+        return Outcome({"contact_details": phone})
+    return Outcome({"contact_details": None}, "utter_contact_details_invalid")
+
+
+VALIDATORS = {
+    "description": validate_description,
+    "theme": validate_theme,
+    "neighbourhood": validate_neighbourhood,
+    "urgency": validate_urgency,
+    "asker_role": validate_asker_role,
+    "organisation": validate_organisation,
+    "contact_consent": validate_contact_consent,
+    "contact_name": validate_contact_name,
+    "contact_details": validate_contact_details,
+}

@@ -1,0 +1,149 @@
+"""Start the whole product: Rasa server, action server and web app, and stop them cleanly.
+
+Used by `stadsvraag run` (and `make run`) and by the end-to-end tests, so the
+tests start the product exactly the way a user does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bot.config import ROOT, VAR_DIR, Settings
+
+PYTHON = sys.executable
+
+
+@dataclass
+class Service:
+    name: str
+    cmd: list[str]
+    health_url: str
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+
+@dataclass
+class Stack:
+    """The three processes of Stadsvraag on the given ports and database."""
+
+    settings: Settings
+    model: Path
+    log_dir: Path = VAR_DIR / "log"
+    services: list[Service] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": self.settings.database_url,
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.settings.action_port}/webhook",
+            "RASA_URL": f"http://127.0.0.1:{self.settings.rasa_port}",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def build(self) -> list[Service]:
+        s = self.settings
+        return [
+            Service("action server", [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.action_port)],
+                    f"http://127.0.0.1:{s.action_port}/health"),
+            Service("rasa", [PYTHON, "-m", "rasa", "run", "--model", str(self.model), "--endpoints", "endpoints.yml",
+                             "--credentials", "credentials.yml", "--port", str(s.rasa_port), "--interface",
+                             "127.0.0.1", "--cors", f"http://{s.web_host}:{s.web_port}"],
+                    f"http://127.0.0.1:{s.rasa_port}/"),
+            Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,
+                            "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],
+                    f"http://127.0.0.1:{s.web_port}/healthz"),
+        ]
+
+    def start(self, timeout: float = 240.0) -> None:
+        from bot.db import upgrade
+
+        upgrade(self.settings.database_url)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = self.env()
+        self.services = self.build()
+        for svc in self.services:
+            svc.log_path = self.log_dir / f"{svc.name.replace(' ', '_')}-{self.settings.rasa_port}.log"
+            log = open(svc.log_path, "w")
+            svc.process = subprocess.Popen(svc.cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True)
+        deadline = time.monotonic() + timeout
+        for svc in self.services:
+            while True:
+                if svc.process and svc.process.poll() is not None:
+                    self.stop()
+                    tail = svc.log_path.read_text()[-3000:] if svc.log_path else ""
+                    raise RuntimeError(f"{svc.name} exited during start-up:\n{tail}")
+                try:
+                    if httpx.get(svc.health_url, timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{svc.name} did not answer on {svc.health_url} within {timeout:.0f}s")
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        for svc in reversed(self.services):
+            if svc.process and svc.process.poll() is None:
+                try:
+                    os.killpg(svc.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for svc in self.services:
+            if svc.process:
+                try:
+                    svc.process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(svc.process.pid, signal.SIGKILL)
+                    svc.process.wait()
+
+    def alive(self) -> bool:
+        return all(svc.process is not None and svc.process.poll() is None for svc in self.services)
+
+
+def run(settings: Settings) -> int:
+    from bot.training import train_if_stale
+
+    model = train_if_stale()
+    stack = Stack(settings, model)
+    print("==> starting Stadsvraag (this takes about a minute: the model loads)")
+    stack.start()
+    print(f"""
+Stadsvraag is running on {settings.database_url.split('://')[0]}:
+  chat page        http://localhost:{settings.web_port}/
+  Rasa REST        http://localhost:{settings.rasa_port}/webhooks/rest/webhook
+  action server    http://localhost:{settings.action_port}/health
+  logs             {stack.log_dir}
+Press Ctrl-C to stop.""", flush=True)
+    stopping = False
+
+    def _stop(signum, frame):  # type: ignore[no-untyped-def]
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            if not stack.alive():
+                print("A service stopped unexpectedly; see the logs. Stopping.", file=sys.stderr)
+                stack.stop()
+                return 1
+            time.sleep(1)
+    finally:
+        print("\n==> stopping", flush=True)
+        stack.stop()
+    print("==> stopped")
+    return 0

@@ -1,0 +1,118 @@
+"""The web app: the public chat page (and, later, the broker dashboard).
+
+The chat page talks to Rasa through this app, so the conversation id is issued
+here (random, kept in a signed session cookie) and a browser cannot pick
+another person's conversation.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from bot.config import VAR_DIR, Settings
+
+HERE = Path(__file__).resolve().parent
+MAX_BODY = 16_384
+MAX_MESSAGE = 10_000
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+UI_TEXT = {
+    "nl": {"title": "Stel je vraag aan de stad", "placeholder": "Typ je bericht", "send": "Versturen",
+           "intro": "Leren met de Stad koppelt vragen uit Leiden aan studenten en onderzoekers.",
+           "error": "Er ging iets mis. Probeer het opnieuw.", "log": "Gesprek met Stadsvraag",
+           "you": "Jij", "bot": "Stadsvraag", "other_lang": "English", "other_code": "en"},
+    "en": {"title": "Ask the city your question", "placeholder": "Type your message", "send": "Send",
+           "intro": "Learning with the City links questions from Leiden to students and researchers.",
+           "error": "Something went wrong. Please try again.", "log": "Conversation with Stadsvraag",
+           "you": "You", "bot": "Stadsvraag", "other_lang": "Nederlands", "other_code": "nl"},
+}
+
+
+def _secret_key() -> str:
+    key = os.environ.get("WEB_SECRET_KEY")
+    if key:
+        return key
+    path = VAR_DIR / "web_secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+async def chat_page(request: Request) -> Response:
+    lang = request.query_params.get("lang", "nl")
+    lang = lang if lang in UI_TEXT else "nl"
+    response = templates.TemplateResponse(request, "chat.html", {"t": UI_TEXT[lang], "lang": lang})
+    return _security_headers(response)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def chat_message(request: Request) -> Response:
+    """Forward one user message to Rasa's REST channel under the session's conversation id."""
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return JSONResponse({"error": "too_large"}, status_code=413)
+    try:
+        payload = await request.json()
+        message = payload.get("message", "")
+    except Exception:
+        return JSONResponse({"error": "bad_request"}, status_code=400)
+    if not isinstance(message, str):
+        return JSONResponse({"error": "bad_request"}, status_code=400)
+    conversation_id = request.session.get("conversation_id")
+    if not conversation_id:
+        conversation_id = secrets.token_urlsafe(24)
+        request.session["conversation_id"] = conversation_id
+    settings: Settings = request.app.state.settings
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            answer = await client.post(
+                f"{settings.rasa_url}/webhooks/rest/webhook",
+                json={"sender": conversation_id, "message": message[:MAX_MESSAGE]},
+            )
+        answer.raise_for_status()
+    except httpx.HTTPError:
+        return JSONResponse({"error": "assistant_unavailable"}, status_code=503)
+    return JSONResponse(answer.json())
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    app = Starlette(
+        routes=[
+            Route("/", chat_page),
+            Route("/healthz", healthz),
+            Route("/chat/messages", chat_message, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ],
+        middleware=[Middleware(SessionMiddleware, secret_key=_secret_key(), session_cookie="stadsvraag_session",
+                               same_site="strict", https_only=os.environ.get("WEB_HTTPS_ONLY") == "1")],
+    )
+    app.state.settings = settings
+    return app

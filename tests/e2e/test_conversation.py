@@ -1,0 +1,157 @@
+"""Full conversations against the real Rasa server and action server, checked in the database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.models import Contact, Intake, IntakeEvent
+from bot.responses import render
+
+pytestmark = pytest.mark.e2e
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def said(messages: list[dict], key: str, lang: str) -> bool:
+    """Did the bot send response `key` (in `lang`)?"""
+    return render(key, lang) in texts(messages)
+
+
+def buttons(messages: list[dict]) -> list[str]:
+    return [b["payload"] for m in messages for b in m.get("buttons", [])]
+
+
+def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: ignore[no-untyped-def]
+    chat = product.chat()
+    out = chat.say("hallo")
+    assert said(out, "utter_greet", "nl") and said(out, "utter_ask_description", "nl")
+    out = chat.say("Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend")
+    assert said(out, "utter_ask_theme", "nl"), out  # place and urgency were understood: not asked
+    out = chat.say('/choose{"theme":"health_wellbeing"}')
+    assert said(out, "utter_ask_asker_role", "nl"), out
+    out = chat.say('/choose{"asker_role":"resident"}')
+    assert said(out, "utter_ask_contact_consent", "nl"), out
+    out = chat.say("ja")
+    assert said(out, "utter_ask_contact_name", "nl"), out
+    out = chat.say("Sanne de Vries")
+    assert said(out, "utter_ask_contact_details", "nl"), out
+    out = chat.say("sanne@example.nl")
+    summary = texts(out)[0]
+    assert "Gezondheid & welzijn" in summary and "Merenwijkdistrict" in summary and "dringend" in summary
+    assert "/affirm" in buttons(out)
+    out = chat.say("ja")
+    assert out and out[0]["text"].startswith("Dank je wel! Je vraag is opgeslagen.")
+    reference = out[0]["text"].split("Je nummer is ")[1].split(".")[0]
+
+    with product.sessions()() as s:
+        intake = s.scalars(select(Intake).where(Intake.reference == reference)).one()
+        assert intake.sender_id == chat.sender
+        assert intake.language == "nl"
+        assert intake.channel == "rest"
+        assert intake.status == "new"
+        assert intake.description == "Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend"
+        assert intake.theme == "health_wellbeing"
+        assert (intake.neighbourhood_kind, intake.neighbourhood_code) == ("district", "WK054608")
+        assert intake.urgency == "high"
+        assert intake.asker_role == "resident"
+        assert intake.consent_contact is True
+        contact = s.scalars(select(Contact).where(Contact.intake_id == intake.id)).one()
+        assert (contact.name, contact.email, contact.phone) == ("Sanne de Vries", "sanne@example.nl", None)
+        kinds = s.scalars(select(IntakeEvent.kind).where(IntakeEvent.intake_id == intake.id)).all()
+        assert kinds == ["created"]
+
+
+def test_english_intake_typed_answers_faq_and_a_correction(product) -> None:  # type: ignore[no-untyped-def]
+    chat = product.chat()
+    out = chat.say("Hi there")
+    assert said(out, "utter_greet", "en"), out
+    out = chat.say("There is a lot of litter and heat in our stony street and we want more green")
+    assert said(out, "utter_ask_theme", "en"), out
+    out = chat.say("who will see my data?")
+    assert said(out, "utter_faq_privacy", "en") and said(out, "utter_ask_theme", "en"), out  # form resumes
+    out = chat.say("sustainability")
+    assert said(out, "utter_ask_neighbourhood", "en"), out
+    out = chat.say("Professorenwijk")
+    assert said(out, "utter_ask_neighbourhood_part", "en"), out
+    assert '/choose{"neighbourhood":"BU05460402"}' in buttons(out)
+    out = chat.say('/choose{"neighbourhood":"BU05460402"}')
+    assert said(out, "utter_ask_urgency", "en"), out
+    out = chat.say("no rush, but before summer would be nice")
+    assert said(out, "utter_ask_asker_role", "en"), out
+    out = chat.say("I'm a resident")
+    assert said(out, "utter_ask_contact_consent", "en"), out
+    out = chat.say("no")
+    assert "Professorenwijk-Oost" in texts(out)[0] and "anonymous" in texts(out)[0], out
+    out = chat.say("change the neighbourhood")
+    assert said(out, "utter_ask_neighbourhood", "en"), out
+    out = chat.say("de Kooi")
+    assert "De Kooi (Leiden-Noord)" in texts(out)[0], out
+    out = chat.say("yes")
+    assert out[0]["text"].startswith("Thank you! Your question has been saved."), out
+
+    with product.sessions()() as s:
+        intake = s.scalars(select(Intake).where(Intake.sender_id == chat.sender)).one()
+        assert intake.language == "en"
+        assert intake.theme == "sustainability_biodiversity"
+        assert intake.neighbourhood_code == "BU05460302" and intake.district_code == "WK054603"
+        assert (intake.urgency, intake.timeframe) == ("low", "before_summer")
+        assert intake.consent_contact is False
+        assert s.scalar(select(func.count(Contact.id)).where(Contact.intake_id == intake.id)) == 0
+
+
+def test_language_switch_midway_and_stop(product) -> None:  # type: ignore[no-untyped-def]
+    chat = product.chat()
+    out = chat.say("hoi")
+    assert said(out, "utter_ask_description", "nl")
+    out = chat.say("English please")
+    assert said(out, "utter_language_switched", "en") and said(out, "utter_ask_description", "en"), out
+    out = chat.say("stop")
+    assert said(out, "utter_stopped", "en"), out
+    with product.sessions()() as s:
+        assert s.scalar(select(func.count(Intake.id)).where(Intake.sender_id == chat.sender)) == 0
+
+
+def test_out_of_scope_is_answered_politely(product) -> None:  # type: ignore[no-untyped-def]
+    chat = product.chat()
+    out = chat.say("Ik wil mijn paspoort verlengen")
+    assert said(out, "utter_out_of_scope", "nl"), out
+
+
+BAD_INPUTS = ["", "   ", "x" * 10_000, "<script>alert('x')</script>", "😀😀😀", "'; DROP TABLE intakes; --",
+              "{{7*7}} %s %(x)s ${HOME}", "\u0000\u202e\u200b"]
+
+
+@pytest.mark.parametrize("message", BAD_INPUTS, ids=["empty", "spaces", "10k", "script", "emoji", "sql", "format",
+                                                     "control"])
+def test_bad_input_gets_a_polite_answer_and_stores_nothing(product, message: str) -> None:  # type: ignore[no-untyped-def]
+    chat = product.chat()
+    out = chat.say(message)
+    assert out and all(m.get("text") for m in out), out
+    # mid-form too: the question is asked again, nothing is stored wrongly
+    chat.say("hallo")
+    out = chat.say(message)
+    assert out and all(m.get("text") for m in out), out
+    out = chat.say("Er ligt heel veel zwerfafval rond het winkelcentrum in Groenoord")
+    assert any("onderwerp" in t or "topic" in t for t in texts(out)), out
+    with product.sessions()() as s:
+        assert s.scalar(select(func.count(Intake.id)).where(Intake.sender_id == chat.sender)) == 0
+    r = chat  # the conversation still answers afterwards
+    assert r.say("stop")
+
+
+def test_chat_page_talks_to_rasa_with_a_server_issued_conversation_id(product) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    with httpx.Client(base_url=product.web_url, timeout=60) as browser:
+        page = browser.get("/")
+        assert page.status_code == 200 and "Content-Security-Policy" in page.headers
+        first = browser.post("/chat/messages", json={"message": "hallo"})
+        assert first.status_code == 200 and any("Stadsvraag" in m["text"] for m in first.json())
+        cookie = browser.cookies.get("stadsvraag_session")
+        assert cookie
+        second = browser.post("/chat/messages", json={"message": "Nederlands graag"})
+        assert second.status_code == 200
+    assert httpx.post(f"{product.web_url}/chat/messages", content=b"x" * 20_000).status_code == 413

@@ -1,0 +1,141 @@
+"""Custom actions on tracker fixtures: the events they return and the response keys they send."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions import actions as a
+from bot.db import session_factory
+from bot.models import Contact, Intake
+
+SLOTS = ["language", "description", "theme", "theme_confidence", "neighbourhood", "neighbourhood_code",
+         "neighbourhood_kind", "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role",
+         "organisation", "contact_consent", "contact_name", "contact_details", "field_understood", "reference",
+         "requested_slot"]
+
+
+def tracker(text: str = "", slots: dict[str, Any] | None = None, intent: str = "inform",
+            entities: list[dict] | None = None, new_slots: dict[str, Any] | None = None,
+            active_loop: str | None = None) -> Tracker:
+    """A tracker whose latest user message is `text`; `new_slots` were set after it (form candidates)."""
+    values = {name: None for name in SLOTS}
+    values.update(slots or {})
+    values.update(new_slots or {})
+    events: list[dict] = [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}]
+    events += [{"event": "slot", "name": k, "value": v} for k, v in (new_slots or {}).items()]
+    return Tracker(
+        sender_id="test-conversation", slots=values,
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []},
+        events=events, paused=False, followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {}, latest_action_name="action_listen",
+    )
+
+
+def run(action, t: Tracker, domain: dict) -> tuple[list[dict], list[dict]]:  # type: ignore[no-untyped-def]
+    d = CollectingDispatcher()
+    result = action.run(d, t, domain)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    return result, d.messages
+
+
+FULL = {"language": "nl", "description": "Er is veel zwerfafval rond het winkelcentrum in de Kooi.",
+        "theme": "sustainability_biodiversity", "neighbourhood": "BU05460302", "neighbourhood_code": "BU05460302",
+        "neighbourhood_kind": "neighbourhood", "urgency": "high", "timeframe": "this_semester",
+        "asker_role": "organisation", "organisation": "Buurtvereniging De Kooi", "contact_consent": True,
+        "contact_name": "Sanne de Vries", "contact_details": "sanne@example.nl"}
+
+
+def test_language_detection_action(domain: dict) -> None:
+    events, _ = run(a.ActionDetectLanguage(), tracker("There is a lot of litter in our street"), domain)
+    assert events == [SlotSet("language", "en")]
+    events, _ = run(a.ActionDetectLanguage(), tracker("ja", {"language": "en"}), domain)
+    assert events == []
+    events, _ = run(a.ActionDetectLanguage(), tracker("Nederlands graag", {"language": "en"}), domain)
+    assert events == [SlotSet("language", "nl")]
+    events, _ = run(a.ActionDetectLanguage(), tracker('/choose{"urgency":"high"}', {"language": "en"}), domain)
+    assert events == []
+
+
+def test_form_validation_fills_what_the_user_already_said(domain: dict) -> None:
+    text = "Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend"
+    t = tracker(text, {"language": "nl", "requested_slot": "description"}, new_slots={"description": text},
+                active_loop="intake_form")
+    events, messages = run(a.ValidateIntakeForm(), t, domain)
+    sets = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert sets["description"] == text
+    assert sets["neighbourhood_code"] == "WK054608"
+    assert sets["urgency"] == "high"
+    assert sets["requested_slot"] == "theme"
+    assert messages == []
+
+
+def test_form_validation_rejects_a_too_short_description(domain: dict) -> None:
+    t = tracker("help", {"requested_slot": "description"}, new_slots={"description": "help"}, active_loop="intake_form")
+    events, messages = run(a.ValidateIntakeForm(), t, domain)
+    assert {"event": "slot", "timestamp": None, "name": "description", "value": None} in events
+    assert [m["response"] for m in messages] == ["utter_description_too_short"]
+
+
+def test_ambiguous_neighbourhood_is_asked_with_buttons(domain: dict) -> None:
+    t = tracker("Pancras", {"requested_slot": "neighbourhood", "neighbourhood_candidates": ["BU05460102", "BU05460103"]})
+    events, messages = run(a.ActionAskNeighbourhood(), t, domain)
+    assert events == []
+    assert messages[0]["response"] == "utter_ask_neighbourhood_part"
+    assert [b["payload"] for b in messages[0]["buttons"]] == ['/choose{"neighbourhood":"BU05460102"}',
+                                                              '/choose{"neighbourhood":"BU05460103"}']
+
+
+def test_summary_sends_labels_in_the_users_language(domain: dict) -> None:
+    _, messages = run(a.ActionShowSummary(), tracker("", {**FULL, "language": "en"}), domain)
+    msg = messages[0]
+    assert msg["response"] == "utter_summary"
+    assert msg["theme_label"] == "Sustainability & biodiversity"
+    assert msg["place_label"] == "De Kooi (Leiden-Noord)"
+    assert msg["urgency_label"] == "urgent (this semester)"
+    assert msg["role_label"] == "organisation (Buurtvereniging De Kooi)"
+    assert msg["contact_label"] == "Sanne de Vries, sanne@example.nl"
+
+
+def test_submit_stores_the_intake_and_returns_a_reference(domain: dict, sqlite_url: str) -> None:
+    a._sessions.cache_clear()
+    events, messages = run(a.ActionSubmitIntake(), tracker("ja", FULL, intent="affirm"), domain)
+    assert messages[0]["response"] == "utter_intake_saved"
+    reference = messages[0]["reference"]
+    assert SlotSet("reference", reference) in events and SlotSet("description", None) in events
+    with session_factory(sqlite_url)() as s:
+        intake = s.scalars(select(Intake).where(Intake.reference == reference)).one()
+        assert intake.sender_id == "test-conversation" and intake.organisation == "Buurtvereniging De Kooi"
+        contact = s.scalars(select(Contact).where(Contact.intake_id == intake.id)).one()
+        assert contact.email == "sanne@example.nl"
+    a._sessions.cache_clear()
+
+
+def test_reset_field_by_name_or_button(domain: dict) -> None:
+    events, _ = run(a.ActionResetField(), tracker("verander de buurt", FULL, intent="change_field"), domain)
+    assert SlotSet("neighbourhood", None) in events and SlotSet("field_understood", True) in events
+    assert SlotSet("theme", None) not in events
+    events, _ = run(a.ActionResetField(), tracker('/change_field{"field":"theme"}', FULL, intent="change_field",
+                                                  entities=[{"entity": "field", "value": "theme"}]), domain)
+    assert SlotSet("theme", None) in events
+    events, _ = run(a.ActionResetField(), tracker("ik wil iets veranderen", FULL, intent="change_field"), domain)
+    assert events == [SlotSet("field_understood", False)]
+
+
+def test_every_response_key_the_actions_send_exists_in_both_languages(domain: dict) -> None:
+    import re
+    from pathlib import Path
+
+    sources = "".join(p.read_text() for p in Path("bot").glob("*.py")) + Path("actions/actions.py").read_text()
+    keys = set(re.findall(r'"(utter_[a-z_]+)"', sources))
+    for key in keys:
+        variants = domain["responses"][key]
+        langs = {c["value"] for v in variants for c in v.get("condition", [])}
+        assert any("condition" not in v for v in variants), key
+        assert "en" in langs, f"{key} has no English variant"

@@ -1,0 +1,92 @@
+"""The meaning of each answer in the intake form (bot/intake_form.py)."""
+
+from bot import intake_form as f
+
+
+def test_description_prefills_place_urgency_and_timeframe() -> None:
+    out = f.validate_description(
+        "Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend. Graag voor 1 maart.", {})
+    assert out.response is None
+    assert out.slots["neighbourhood_code"] == "WK054608"
+    assert out.slots["urgency"] == "high"
+    assert out.slots["timeframe"] == "before 1 maart"
+
+
+def test_description_does_not_overwrite_given_answers() -> None:
+    out = f.validate_description("Er is veel zwerfafval in de Merenwijk, heel dringend", {"neighbourhood": "BU05460302",
+                                                                                      "urgency": "low"})
+    assert "neighbourhood" not in out.slots and "urgency" not in out.slots
+
+
+def test_too_short_and_too_long_descriptions_are_asked_again() -> None:
+    assert f.validate_description("ouderen", {}).response == "utter_description_too_short"
+    assert f.validate_description("", {}).slots == {"description": None}
+    long = f.validate_description("a " * 5000, {})
+    assert long.response == "utter_description_too_long" and long.slots == {"description": None}
+
+
+def test_description_is_kept_as_text_even_with_markup() -> None:
+    out = f.validate_description("<script>alert('x')</script> er ligt veel afval op straat", {})
+    assert out.slots["description"].startswith("<script>")  # stored verbatim, escaped when shown
+
+
+def test_ambiguous_place_in_description_keeps_candidates() -> None:
+    out = f.validate_description("In Pancras is het 's avonds onrustig bij het speelveld", {})
+    assert set(out.slots["neighbourhood_candidates"]) == {"BU05460102", "BU05460103"}
+    assert "neighbourhood" not in out.slots
+
+
+def test_theme_from_button_label_or_words() -> None:
+    assert f.validate_theme("safety", {}).slots == {"theme": "safety"}
+    assert f.validate_theme("Gezondheid", {}).slots == {"theme": "health_wellbeing"}
+    assert f.validate_theme("mobility & accessibility", {}).slots == {"theme": "mobility"}
+    assert f.validate_theme("iets anders", {}).slots == {"theme": "other"}
+    assert f.validate_theme("banaan", {}).response == "utter_theme_unknown"
+
+
+def test_neighbourhood_unknown_is_asked_once_then_kept_as_typed() -> None:
+    first = f.validate_neighbourhood("Blauwe Buurt", {})
+    assert first.response == "utter_neighbourhood_unknown" and first.slots["neighbourhood"] is None
+    second = f.validate_neighbourhood("Blauwe Buurt", {**first.slots})
+    assert second.response is None
+    assert second.slots["neighbourhood"] == "Blauwe Buurt" and second.slots["neighbourhood_kind"] == "unresolved"
+
+
+def test_neighbourhood_buttons_and_outside() -> None:
+    assert f.validate_neighbourhood("GM0546", {}).slots["neighbourhood_kind"] == "city"
+    assert f.validate_neighbourhood("outside", {}).slots["neighbourhood_kind"] == "outside"
+    assert f.validate_neighbourhood("Oegstgeest", {}).slots["neighbourhood_text"] == "Oegstgeest"
+    amb = f.validate_neighbourhood("Professorenwijk", {})
+    assert amb.slots["neighbourhood"] is None and len(amb.slots["neighbourhood_candidates"]) == 2
+    assert [b["title"] for b in f.neighbourhood_buttons(amb.slots["neighbourhood_candidates"])] == [
+        "Professorenwijk-Oost", "Professorenwijk-West"]
+
+
+def test_urgency_and_timeframe() -> None:
+    assert f.validate_urgency("high", {}).slots == {"urgency": "high"}
+    assert f.validate_urgency("geen haast", {}).slots == {"urgency": "low"}
+    assert f.validate_urgency("this semester", {}).slots == {"urgency": "normal", "timeframe": "this_semester"}
+    assert f.validate_urgency("banaan", {}).response == "utter_urgency_unknown"
+
+
+def test_roles_and_dynamic_questions() -> None:
+    assert f.validate_asker_role("Ik ben bewoner", {}).slots == {"asker_role": "resident"}
+    assert f.validate_asker_role("namens de bibliotheek", {}).slots == {"asker_role": "organisation"}
+    assert f.required_slots({"asker_role": "resident", "contact_consent": False})[-1] == "contact_consent"
+    assert f.required_slots({"asker_role": "organisation", "contact_consent": True})[-4:] == [
+        "organisation", "contact_consent", "contact_name", "contact_details"]
+
+
+def test_contact_details() -> None:
+    assert f.validate_contact_details("mail me op Sanne@Example.nl", {}).slots == {"contact_details": "Sanne@example.nl"}
+    assert f.validate_contact_details("06 12345678", {}).slots == {"contact_details": "+31612345678"}
+    assert f.validate_contact_details("weet ik niet", {}).response == "utter_contact_details_invalid"
+    assert f.validate_contact_name("Mijn naam is Sanne de Vries", {}).slots == {"contact_name": "Sanne de Vries"}
+    assert f.validate_contact_name("<b>x</b>", {}).response == "utter_contact_name_invalid"
+    assert f.validate_contact_consent(True, {}).slots == {"contact_consent": True}
+    assert f.validate_contact_consent("misschien", {}).response == "utter_contact_consent_unclear"
+
+
+def test_description_needs_real_words() -> None:
+    for junk in ("'; DROP TABLE intakes; --", "😀 😀 😀 😀 😀 😀", "1234 5678 9012 3456", "<b></b><i></i><p></p>"):
+        assert f.validate_description(junk, {}).response == "utter_description_too_short", junk
