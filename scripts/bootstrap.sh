@@ -6,20 +6,25 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
 
+is_python310() {
+    "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1
+}
+
 find_python310() {
-    if command -v python3.10 >/dev/null 2>&1; then command -v python3.10; return 0; fi
-    local roots=()
-    if command -v pyenv >/dev/null 2>&1; then roots+=("$(pyenv root)"); fi
-    roots+=("${PYENV_ROOT:-$HOME/.pyenv}")
-    for r in "${roots[@]}"; do
-        for p in "$r"/versions/3.10.*/bin/python3.10; do
-            [ -x "$p" ] && { echo "$p"; return 0; }
-        done
+    local candidates=()
+    # pyenv's shim may exist without a selected 3.10, so every candidate is run once.
+    command -v python3.10 >/dev/null 2>&1 && candidates+=("$(command -v python3.10)")
+    if command -v pyenv >/dev/null 2>&1; then
+        candidates+=("$(pyenv root)"/versions/3.10.*/bin/python3.10)
+    fi
+    candidates+=("${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.10.*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10)
+    for p in "${candidates[@]}"; do
+        if [ -x "$p" ] && is_python310 "$p"; then echo "$p"; return 0; fi
     done
     return 1
 }
 
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then
+if [ ! -x "$VENV/bin/python" ] || ! is_python310 "$VENV/bin/python"; then
     PY=$(find_python310) || {
         echo "ERROR: Python 3.10 not found. Rasa 3.6 runs only on Python 3.10." >&2
         echo "Fix: install it, e.g. 'pyenv install 3.10.13', or put python3.10 on PATH." >&2
