@@ -25,7 +25,7 @@ services:
 	@scripts/ensure-services.sh
 
 lint: bootstrap
-	$(BIN)/ruff check bot actions tests
+	$(BIN)/ruff check bot actions tests bench
 
 validate: bootstrap
 	$(BIN)/rasa data validate --domain domain.yml --data $(RASA_DATA) --config config.yml

@@ -15,7 +15,7 @@ from actions.forms import DomainFormValidationAction
 from bot import intake_form
 from bot.config import Settings
 from bot.db import session_factory
-from bot.fields import FIELD_SLOTS, field_from_text
+from bot.fields import FIELD_RESETS, field_from_text
 from bot.intakes import submit_intake
 from bot.language import DEFAULT_LANGUAGE, choose_language
 from bot.summary import INTAKE_SLOTS, draft_from_slots, summary_values
@@ -77,6 +77,18 @@ class ActionAskNeighbourhood(Action):
         return []
 
 
+class ActionAskTheme(Action):
+    """Propose the predicted theme when sure; otherwise offer the top three, or all themes."""
+
+    def name(self) -> str:
+        return "action_ask_theme"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        question = intake_form.theme_question(tracker.slots, _language(tracker))
+        dispatcher.utter_message(response=question.response, buttons=question.buttons or [], **question.values)
+        return [SlotSet("theme_stage", question.stage)]
+
+
 class ActionStartIntake(Action):
     """When the first message already is the question, keep it as the description."""
 
@@ -131,11 +143,12 @@ class ActionResetField(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         field = next(tracker.get_latest_entity_values("field"), None)
-        if field not in FIELD_SLOTS:
+        if field not in FIELD_RESETS:
             field = field_from_text(_text(tracker))
         if field is None:
             return [SlotSet("field_understood", False)]
-        return [SlotSet(slot, None) for slot in FIELD_SLOTS[field]] + [SlotSet("field_understood", True)]
+        return [SlotSet(slot, value) for slot, value in FIELD_RESETS[field].items()] + [
+            SlotSet("field_understood", True)]
 
 
 class ActionResetIntake(Action):

@@ -62,6 +62,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_structure(args: argparse.Namespace) -> int:
+    from bot import structure
+
+    if args.csv:
+        n = structure.structure_csv(args.csv[0], args.csv[1], progress=not args.quiet)
+        print(f"{n} questions structured into {args.csv[1]}", file=sys.stderr)
+        return 0
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
+    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
+    structure.structure_stream(sys.stdin, sys.stdout)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stadsvraag",
@@ -84,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("web", help="run only the web app (chat page)")
     p.set_defaults(func=_cmd_web)
+
+    p = sub.add_parser("structure", help="structure questions: stdin lines (text or JSON with 'text') to JSON lines")
+    p.add_argument("--csv", nargs=2, metavar=("IN", "OUT"), help="structure a CSV file with a 'text' column")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_structure)
 
     p = sub.add_parser("export", help="export intakes")
     p.add_argument("--format", choices=["jsonl"], default="jsonl")

@@ -14,14 +14,16 @@ FIELD_WORDS: dict[str, tuple[str, ...]] = {
     "contact": ("contact", "naam", "e mail", "email", "mail", "telefoon", "telefoonnummer", "nummer", "name", "phone", "number"),
 }
 
-# slots to clear per field, so the form asks for it again
-FIELD_SLOTS: dict[str, tuple[str, ...]] = {
-    "description": ("description",),
-    "theme": ("theme", "theme_confidence"),
-    "neighbourhood": ("neighbourhood", "neighbourhood_code", "neighbourhood_kind", "neighbourhood_candidates", "neighbourhood_text"),
-    "urgency": ("urgency", "timeframe"),
-    "asker_role": ("asker_role", "organisation"),
-    "contact": ("contact_consent", "contact_name", "contact_details"),
+# slot values to set per field, so the form asks for it again (a changed theme is
+# asked with the top three, not proposed again)
+FIELD_RESETS: dict[str, dict[str, object]] = {
+    "description": {"description": None},
+    "theme": {"theme": None, "theme_stage": "top3"},
+    "neighbourhood": {"neighbourhood": None, "neighbourhood_code": None, "neighbourhood_kind": None,
+                      "neighbourhood_candidates": None, "neighbourhood_text": None},
+    "urgency": {"urgency": None, "timeframe": None},
+    "asker_role": {"asker_role": None, "organisation": None},
+    "contact": {"contact_consent": None, "contact_name": None, "contact_details": None},
 }
 
 

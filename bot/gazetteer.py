@@ -47,6 +47,11 @@ class Resolution:
     text: str = ""
 
 
+def _fold(text: str) -> str:
+    """fold() plus the Dutch ij/y equivalence ("Merenwyk" = "Merenwijk")."""
+    return fold(text).replace("ij", "y")
+
+
 def _strip_article(name: str) -> str:
     for article in _ARTICLES:
         if name.startswith(article) and len(name) > len(article) + 2:
@@ -69,15 +74,15 @@ class Gazetteer:
             for alias in [row["name"], *row.get("aliases", [])]:
                 self._add(alias, place.code)
         for alias in muni.get("aliases", []):
-            self._names[_strip_article(fold(alias))].add(self.city.code)
-            if fold(alias) != fold(muni["name"]):  # bare "Leiden" in a sentence says nothing
-                self._text_names[_strip_article(fold(alias))].add(self.city.code)
+            self._names[_strip_article(_fold(alias))].add(self.city.code)
+            if _fold(alias) != _fold(muni["name"]):  # bare "Leiden" in a sentence says nothing
+                self._text_names[_strip_article(_fold(alias))].add(self.city.code)
         self.places[self.city.code] = self.city
-        self._outside = {_strip_article(fold(n)) for n in data.get("outside", [])}
+        self._outside = {_strip_article(_fold(n)) for n in data.get("outside", [])}
         self._choices = list(self._names)
 
     def _add(self, alias: str, code: str) -> None:
-        key = _strip_article(fold(alias))
+        key = _strip_article(_fold(alias))
         self._names[key].add(code)
         self._text_names[key].add(code)
 
@@ -95,8 +100,8 @@ class Gazetteer:
     def resolve(self, text: str) -> Resolution:
         """Resolve a direct answer to "in which neighbourhood?"."""
         raw = text.strip()
-        key = fold(raw)
-        for prefix in _ANSWER_PREFIXES:
+        key = _fold(raw)
+        for prefix in (p.replace("ij", "y") for p in _ANSWER_PREFIXES):
             if key.startswith(prefix):
                 key = key[len(prefix):]
                 break
@@ -118,7 +123,7 @@ class Gazetteer:
 
     def find_in_text(self, text: str) -> Resolution:
         """Find a place mentioned inside a longer text (longest match first)."""
-        words = fold(text).split()
+        words = _fold(text).split()
         for size in (4, 3, 2, 1):
             for i in range(len(words) - size + 1):
                 gram = " ".join(words[i:i + size])
@@ -141,7 +146,7 @@ class Gazetteer:
 
     def search(self, query: str, limit: int = 10) -> list[Place]:
         """Places whose names look like `query` (for pick lists)."""
-        key = _strip_article(fold(query))
+        key = _strip_article(_fold(query))
         hits = process.extract(key, self._choices, scorer=fuzz.WRatio, limit=limit * 2)
         seen: dict[str, Place] = {}
         for name, _score, _ in hits:

@@ -16,13 +16,16 @@ from typing import Any
 from bot import contact as contact_rules
 from bot.gazetteer import Place, Resolution, get_gazetteer
 from bot.intakes import MAX_DESCRIPTION, ROLES, ROLES_WITH_ORGANISATION
+from bot.responses import render
 from bot.text import clean_user_text, fold
-from bot.themes import match_theme_answer, theme_ids
+from bot.theme_model import PROPOSE_THRESHOLD, get_classifier
+from bot.themes import get_theme, load_themes, match_theme_answer, theme_ids
 from bot.urgency import URGENCY_LEVELS, parse_timeframe, parse_urgency
 
 MIN_DESCRIPTION_WORDS = 4
 MIN_DESCRIPTION_CHARS = 15
 OUTSIDE = "outside"
+MORE = "more"  # the "something else" button: show all themes
 _WORDS = re.compile(r"[^\W\d_]{2,}")  # real words: two or more letters
 
 
@@ -82,16 +85,69 @@ def validate_description(value: Any, slots: dict[str, Any]) -> Outcome:
         timeframe = parse_timeframe(text)
         if timeframe:
             out.slots["timeframe"] = timeframe
+    if not slots.get("theme"):
+        prediction = get_classifier().predict(text)
+        out.slots.update({"theme_suggestion": prediction.theme, "theme_confidence": prediction.confidence,
+                          "theme_alternatives": prediction.top3})
     return out
 
 
+@dataclass
+class ThemeQuestion:
+    response: str
+    stage: str  # proposed | top3 | all
+    buttons: list[dict[str, str]] | None = None
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def _choose_theme_payload(theme_id: str) -> str:
+    return "/choose" + json.dumps({"theme": theme_id}, separators=(",", ":"))
+
+
+def theme_question(slots: dict[str, Any], language: str) -> ThemeQuestion:
+    """How to ask for the theme: propose the prediction when sure, else the top three plus 'something else'."""
+    stage = slots.get("theme_stage")
+    suggestion = slots.get("theme_suggestion")
+    confidence = slots.get("theme_confidence") or 0.0
+    if stage is None and suggestion and confidence >= PROPOSE_THRESHOLD:
+        theme = get_theme(suggestion)
+        if theme:
+            return ThemeQuestion("utter_propose_theme", "proposed", values={"theme_label": theme.label(language)})
+    alternatives = [t for t in (slots.get("theme_alternatives") or []) if get_theme(t)]
+    if stage != "all" and alternatives:
+        order = {t.id: i for i, t in enumerate(load_themes())}
+        kennisstad_first = sorted(alternatives[:3], key=lambda t: (not get_theme(t).kennisstad,  # type: ignore[union-attr]
+                                                                   alternatives.index(t), order[t]))
+        buttons = [{"title": get_theme(t).label(language), "payload": _choose_theme_payload(t)}  # type: ignore[union-attr]
+                   for t in kennisstad_first]
+        buttons.append({"title": render("utter_label_theme_more", language), "payload": _choose_theme_payload(MORE)})
+        return ThemeQuestion("utter_ask_theme_top", "top3", buttons=buttons)
+    return ThemeQuestion("utter_ask_theme", "all")
+
+
+_YES = {"ja", "yes", "klopt", "ja klopt", "dat klopt", "correct", "yes that s right", "that s right", "ja hoor",
+        "jazeker", "ok", "oke", "prima", "sure", "yep", "affirm", "right", "precies", "inderdaad"}
+_NO = {"nee", "no", "klopt niet", "nee iets anders", "no something else", "niet", "nope", "deny", "dat klopt niet",
+       "that s wrong", "wrong", "not right", "nee hoor"}
+
+
 def validate_theme(value: Any, slots: dict[str, Any]) -> Outcome:
+    """A chosen id, yes/no to a proposal, or typed words matched to the taxonomy."""
+    if value == MORE:
+        return Outcome({"theme": None, "theme_stage": "all"})
     if isinstance(value, str) and value in theme_ids():
         return Outcome({"theme": value})
-    theme = match_theme_answer(value) if isinstance(value, str) and not _is_command(value) else None
+    text = value if isinstance(value, str) else ""
+    answer = fold(text.lstrip("/"))
+    if slots.get("theme_stage") == "proposed":
+        if answer in _YES and slots.get("theme_suggestion") in theme_ids():
+            return Outcome({"theme": slots["theme_suggestion"]})
+        if answer in _NO:
+            return Outcome({"theme": None, "theme_stage": "top3"})
+    theme = match_theme_answer(text) if text and not _is_command(text) else None
     if theme:
         return Outcome({"theme": theme})
-    return Outcome({"theme": None}, "utter_theme_unknown")
+    return Outcome({"theme": None, "theme_stage": "all"}, "utter_theme_unknown")
 
 
 def neighbourhood_buttons(codes: list[str]) -> list[dict[str, str]]:

@@ -10,7 +10,7 @@ from bot.responses import render
 from bot.themes import get_theme
 
 INTAKE_SLOTS = (
-    "description", "theme", "theme_confidence", "neighbourhood", "neighbourhood_code", "neighbourhood_kind",
+    "description", "theme", "theme_confidence", "theme_suggestion", "theme_alternatives", "theme_stage", "neighbourhood", "neighbourhood_code", "neighbourhood_kind",
     "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role", "organisation",
     "contact_consent", "contact_name", "contact_details", "field_understood",
 )

@@ -90,3 +90,33 @@ def test_contact_details() -> None:
 def test_description_needs_real_words() -> None:
     for junk in ("'; DROP TABLE intakes; --", "😀 😀 😀 😀 😀 😀", "1234 5678 9012 3456", "<b></b><i></i><p></p>"):
         assert f.validate_description(junk, {}).response == "utter_description_too_short", junk
+
+
+def test_a_confident_theme_is_proposed_and_yes_accepts_it() -> None:
+    slots = {"theme_suggestion": "health_wellbeing", "theme_confidence": 0.8,
+             "theme_alternatives": ["health_wellbeing", "social_cohesion", "housing_living"]}
+    q = f.theme_question(slots, "nl")
+    assert (q.response, q.stage, q.values) == ("utter_propose_theme", "proposed", {"theme_label": "Gezondheid & welzijn"})
+    assert f.validate_theme("ja", {**slots, "theme_stage": "proposed"}).slots == {"theme": "health_wellbeing"}
+    assert f.validate_theme("/affirm", {**slots, "theme_stage": "proposed"}).slots == {"theme": "health_wellbeing"}
+    no = f.validate_theme("nee", {**slots, "theme_stage": "proposed"})
+    assert no.slots == {"theme": None, "theme_stage": "top3"}
+
+
+def test_an_unsure_theme_offers_the_top_three_kennisstad_first_then_all() -> None:
+    slots = {"theme_suggestion": "housing_living", "theme_confidence": 0.3,
+             "theme_alternatives": ["housing_living", "safety", "health_wellbeing"]}
+    q = f.theme_question(slots, "en")
+    assert (q.response, q.stage) == ("utter_ask_theme_top", "top3")
+    assert [b["title"] for b in q.buttons] == ["Health & wellbeing", "Housing & living environment", "Safety",
+                                               "Something else"]
+    more = f.validate_theme(f.MORE, {**slots, "theme_stage": "top3"})
+    assert more.slots == {"theme": None, "theme_stage": "all"}
+    assert f.theme_question({**slots, "theme_stage": "all"}, "en").response == "utter_ask_theme"
+
+
+def test_description_carries_a_theme_prediction() -> None:
+    out = f.validate_description("Veel ouderen in onze flat zijn eenzaam en krijgen nooit bezoek", {})
+    assert out.slots["theme_suggestion"] in f.theme_ids()
+    assert 0.0 < out.slots["theme_confidence"] <= 1.0
+    assert len(out.slots["theme_alternatives"]) == 3
