@@ -16,7 +16,7 @@ from bot import intake_form
 from bot.config import Settings
 from bot.db import session_factory
 from bot.fields import FIELD_RESETS, field_from_text
-from bot.intakes import submit_intake
+from bot.handoff import HandoffSettings, submit_confirmed
 from bot.language import DEFAULT_LANGUAGE, choose_language
 from bot.summary import INTAKE_SLOTS, draft_from_slots, summary_values
 
@@ -124,7 +124,7 @@ class ActionSubmitIntake(Action):
             return []
         try:
             with _sessions().begin() as session:
-                intake = submit_intake(session, draft)
+                intake = submit_confirmed(session, draft, HandoffSettings.from_env())
                 reference = intake.reference
         except Exception:
             logger.exception("storing an intake failed (conversation %s)", tracker.sender_id)

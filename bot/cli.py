@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from bot.config import ConfigError, Settings
@@ -75,6 +76,67 @@ def _cmd_structure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_approve(args: argparse.Namespace) -> int:
+    from bot.db import session_factory, upgrade
+    from bot.handoff import HandoffSettings, approve, find_intake
+    from bot.workflow import TransitionError
+
+    url = Settings.from_env().database_url
+    upgrade(url)
+    handoff = HandoffSettings.from_env()
+    with session_factory(url).begin() as session:
+        intake = find_intake(session, args.reference, lock=True)
+        if intake is None:
+            print(f"stadsvraag: no intake {args.reference}", file=sys.stderr)
+            return 1
+        try:
+            message = approve(session, intake, args.actor, handoff)
+        except TransitionError as exc:
+            print(f"stadsvraag: {args.reference}: {exc}", file=sys.stderr)
+            return 1
+        webhook_id = message.webhook_id
+    where = "queued for the matching backend" if handoff.url else "waiting for the matching backend (not configured)"
+    print(f"{args.reference} approved; handoff {webhook_id} {where}")
+    return 0
+
+
+def _cmd_handoff(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from bot.db import session_factory, upgrade
+    from bot.handoff import DEAD, Dispatcher, HandoffSettings, outbox_counts, retry_dead
+
+    url = Settings.from_env().database_url
+    upgrade(url)
+    sessions = session_factory(url)
+    handoff = HandoffSettings.from_env()
+    if args.action == "run":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        dispatcher = Dispatcher(sessions, handoff)
+        signal.signal(signal.SIGTERM, lambda *_: dispatcher.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: dispatcher.stop.set())
+        dispatcher.run(once=args.once)
+        return 0
+    if args.action == "retry":
+        with sessions.begin() as session:
+            ok = retry_dead(session, args.id)
+        print("queued again" if ok else f"no dead-lettered message {args.id}")
+        return 0 if ok else 1
+    with sessions() as session:
+        counts = outbox_counts(session)
+        from sqlalchemy import select
+
+        from bot.models import OutboxMessage
+
+        dead = session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD)).all()
+        print(json.dumps({"matching_backend": handoff.url or "not configured: waiting for the matching backend",
+                          "outbox": counts,
+                          "dead_letters": [{"id": m.id, "webhook_id": m.webhook_id, "status_code": m.last_status_code,
+                                            "error": m.last_error} for m in dead]}, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stadsvraag",
@@ -102,6 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", nargs=2, metavar=("IN", "OUT"), help="structure a CSV file with a 'text' column")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_structure)
+
+    p = sub.add_parser("approve", help="approve an intake for matching (queues its handoff)")
+    p.add_argument("reference", help="reference (LS-2026-000123) or id")
+    p.add_argument("--actor", default="cli", help="who approves (recorded in the history)")
+    p.set_defaults(func=_cmd_approve)
+
+    p = sub.add_parser("handoff", help="deliver intakes to the matching backend")
+    hsub = p.add_subparsers(dest="action", required=True)
+    hr = hsub.add_parser("run", help="run a dispatcher (several may run at once)")
+    hr.add_argument("--once", action="store_true", help="deliver what is due now, then stop")
+    hsub.add_parser("status", help="outbox counts and dead letters")
+    ht = hsub.add_parser("retry", help="queue a dead-lettered message again")
+    ht.add_argument("id", type=int)
+    p.set_defaults(func=_cmd_handoff)
 
     p = sub.add_parser("export", help="export intakes")
     p.add_argument("--format", choices=["jsonl"], default="jsonl")

@@ -27,6 +27,7 @@ class IntakeDraft:
     sender_id: str | None = None
     theme: str | None = None
     theme_confidence: float | None = None
+    theme_alternatives: list[str] | None = None
     neighbourhood_kind: str | None = None
     neighbourhood_code: str | None = None
     neighbourhood_name: str | None = None
@@ -55,6 +56,7 @@ def submit_intake(session: Session, draft: IntakeDraft, actor: str = "assistant"
     """Store a confirmed intake, its contact (only with consent) and a 'created' history row."""
     values = {f.name: getattr(draft, f.name) for f in fields(draft) if f.name not in _CONTACT_FIELDS}
     values["description"] = draft.description[:MAX_DESCRIPTION]
+    values["theme_alternatives"] = json.dumps(draft.theme_alternatives) if draft.theme_alternatives else None
     intake = Intake(**values, status="new")
     session.add(intake)
     session.flush()
@@ -82,6 +84,7 @@ def intake_as_dict(intake: Intake, include_contact: bool = True) -> dict[str, An
         "description": intake.description,
         "theme": intake.theme,
         "theme_confidence": intake.theme_confidence,
+        "theme_alternatives": json.loads(intake.theme_alternatives) if intake.theme_alternatives else [],
         "neighbourhood": {
             "kind": intake.neighbourhood_kind,
             "code": intake.neighbourhood_code,
@@ -93,6 +96,8 @@ def intake_as_dict(intake: Intake, include_contact: bool = True) -> dict[str, An
         "urgency": intake.urgency,
         "timeframe": intake.timeframe,
         "consent_contact": intake.consent_contact,
+        "match_id": intake.match_id,
+        "matching_status": intake.matching_status,
     }
     if include_contact and intake.consent_contact and intake.contact is not None:
         data["contact"] = {"name": intake.contact.name, "email": intake.contact.email, "phone": intake.contact.phone}

@@ -43,6 +43,9 @@ class Intake(Base):
     urgency = Column(String(8))
     timeframe = Column(String(120))
     consent_contact = Column(Boolean, nullable=False, default=False)
+    theme_alternatives = Column(Text)  # JSON list of theme ids, most likely first
+    match_id = Column(String(200))  # given by the matching backend
+    matching_status = Column(String(32))  # last progress reported by the matching backend
 
     contact = relationship("Contact", back_populates="intake", uselist=False, cascade="all, delete-orphan")
     events = relationship("IntakeEvent", back_populates="intake", order_by="IntakeEvent.id", cascade="all, delete-orphan")
@@ -77,5 +80,36 @@ class IntakeEvent(Base):
     field = Column(String(64))
     old_value = Column(Text)
     new_value = Column(Text)
+    note = Column(Text)
 
     intake = relationship("Intake", back_populates="events")
+
+
+class OutboxMessage(Base):
+    """A handoff event waiting to be delivered, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_messages"
+
+    id = Column(Integer, primary_key=True)
+    webhook_id = Column(String(64), unique=True, nullable=False)  # stable across retries
+    intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="SET NULL"), index=True)
+    event_type = Column(String(64), nullable=False)
+    payload = Column(Text, nullable=False)  # the exact JSON body that is signed and sent
+    status = Column(String(16), nullable=False, default="pending", index=True)  # pending|delivering|delivered|dead
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    locked_until = Column(DateTime(timezone=True))
+    last_error = Column(Text)
+    last_status_code = Column(Integer)
+    response_body = Column(Text)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    delivered_at = Column(DateTime(timezone=True))
+
+
+class InboundWebhook(Base):
+    """Callbacks already processed, so a repeated callback changes nothing."""
+
+    __tablename__ = "inbound_webhooks"
+
+    webhook_id = Column(String(128), primary_key=True)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -25,7 +25,7 @@ PYTHON = sys.executable
 class Service:
     name: str
     cmd: list[str]
-    health_url: str
+    health_url: str | None
     process: subprocess.Popen | None = None
     log_path: Path | None = None
 
@@ -63,6 +63,7 @@ class Stack:
             Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,
                             "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],
                     f"http://127.0.0.1:{s.web_port}/healthz"),
+            Service("dispatcher", [PYTHON, "-m", "bot.cli", "handoff", "run"], None),
         ]
 
     def start(self, timeout: float = 240.0) -> None:
@@ -84,6 +85,8 @@ class Stack:
                     self.stop()
                     tail = svc.log_path.read_text()[-3000:] if svc.log_path else ""
                     raise RuntimeError(f"{svc.name} exited during start-up:\n{tail}")
+                if svc.health_url is None:
+                    break
                 try:
                     if httpx.get(svc.health_url, timeout=2).status_code == 200:
                         break
@@ -125,6 +128,7 @@ Stadsvraag is running on {settings.database_url.split('://')[0]}:
   chat page        http://localhost:{settings.web_port}/
   Rasa REST        http://localhost:{settings.rasa_port}/webhooks/rest/webhook
   action server    http://localhost:{settings.action_port}/health
+  handoff          {os.environ.get("MATCHING_BACKEND_URL") or "waiting for the matching backend (MATCHING_BACKEND_URL unset)"}
   logs             {stack.log_dir}
 Press Ctrl-C to stop.""", flush=True)
     stopping = False

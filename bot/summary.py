@@ -83,6 +83,7 @@ def draft_from_slots(slots: dict[str, Any], language: str, channel: str, sender_
         sender_id=sender_id,
         theme=slots.get("theme"),
         theme_confidence=slots.get("theme_confidence"),
+        theme_alternatives=slots.get("theme_alternatives"),
         neighbourhood_kind=slots.get("neighbourhood_kind") or ("unresolved" if slots.get("neighbourhood") else None),
         neighbourhood_code=place.code if place else None,
         neighbourhood_name=place.name if place else None,

@@ -17,7 +17,7 @@ from bot.config import REFERENCE_DIR
 from bot.themes import load_themes
 
 EXAMPLES_DIR = REFERENCE_DIR / "theme_examples"
-PROPOSE_THRESHOLD = 0.4  # above: propose the theme; below: offer the top three
+PROPOSE_THRESHOLD = 0.5  # above: propose the theme; below: offer the top three
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -22,6 +23,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.config import VAR_DIR, Settings
+from bot.db import session_factory
+from bot.handoff import HandoffSettings
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 16_384
@@ -102,6 +105,26 @@ async def chat_message(request: Request) -> Response:
     return JSONResponse(answer.json())
 
 
+async def intake_status_callback(request: Request) -> Response:
+    """POST /api/intakes/{id}/status from the matching backend, signed like our deliveries."""
+    from bot.callbacks import apply_callback
+    from bot.handoff import verify
+
+    handoff = request.app.state.handoff
+    if not handoff.secret:
+        return JSONResponse({"error": "callbacks are not configured"}, status_code=503)
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return JSONResponse({"error": "too_large"}, status_code=413)
+    try:
+        data = verify(handoff.secret, body, dict(request.headers))
+    except ValueError:
+        return JSONResponse({"error": "invalid signature"}, status_code=401)
+    result = await run_in_threadpool(apply_callback, request.app.state.sessions, request.path_params["intake_id"],
+                                     request.headers["webhook-id"], data)
+    return JSONResponse({"result": result.detail}, status_code=result.code)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     app = Starlette(
@@ -109,10 +132,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/", chat_page),
             Route("/healthz", healthz),
             Route("/chat/messages", chat_message, methods=["POST"]),
+            Route("/api/intakes/{intake_id}/status", intake_status_callback, methods=["POST"]),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[Middleware(SessionMiddleware, secret_key=_secret_key(), session_cookie="stadsvraag_session",
                                same_site="strict", https_only=os.environ.get("WEB_HTTPS_ONLY") == "1")],
     )
     app.state.settings = settings
+    app.state.handoff = HandoffSettings.from_env()
+    app.state.sessions = session_factory(settings.database_url)
     return app

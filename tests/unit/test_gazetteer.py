@@ -48,3 +48,15 @@ def test_finds_a_place_inside_a_description() -> None:
 
 def test_attribution_is_kept() -> None:
     assert "CBS / Kadaster, 2023" in get_gazetteer().attribution
+
+
+def test_resolution_accuracy_on_the_benchmark_list() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("bench_neighbourhoods", Path("bench/neighbourhoods.py"))
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    result = module.evaluate()
+    assert result["accuracy"] >= 0.95, result["wrong"]
+    assert result["per_kind"]["unknown"]["correct"] == result["per_kind"]["unknown"]["cases"], result["wrong"]
