@@ -6,7 +6,7 @@ RASA_DATA := data/nlu data/rules data/stories
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test bootstrap train validate test-stories pytest lint services clean
+.PHONY: run test bootstrap train validate test-stories pytest lint services bench clean
 
 ## run: install what is missing, train if needed, start assistant + action server + chat page (SQLite)
 run: train
@@ -36,6 +36,14 @@ test-stories: train
 
 pytest: bootstrap
 	$(BIN)/pytest
+
+## bench: measurements written to bench/results/ (not part of `make test`)
+bench: train services
+	$(BIN)/python bench/theme_cv.py
+	$(BIN)/python bench/neighbourhoods.py
+	$(BIN)/python bench/structure_throughput.py
+	$(BIN)/python bench/dispatcher_throughput.py
+	$(BIN)/rasa test nlu --model "$$($(BIN)/stadsvraag model-path)" --nlu tests/nlu --out bench/results/nlu
 
 clean:
 	rm -rf var/results .pytest_cache

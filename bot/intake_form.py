@@ -109,7 +109,7 @@ def theme_question(slots: dict[str, Any], language: str) -> ThemeQuestion:
     stage = slots.get("theme_stage")
     suggestion = slots.get("theme_suggestion")
     confidence = slots.get("theme_confidence") or 0.0
-    if stage is None and suggestion and confidence >= PROPOSE_THRESHOLD:
+    if stage in (None, "proposed") and suggestion and confidence >= PROPOSE_THRESHOLD:
         theme = get_theme(suggestion)
         if theme:
             return ThemeQuestion("utter_propose_theme", "proposed", values={"theme_label": theme.label(language)})

@@ -120,3 +120,10 @@ def test_description_carries_a_theme_prediction() -> None:
     assert out.slots["theme_suggestion"] in f.theme_ids()
     assert 0.0 < out.slots["theme_confidence"] <= 1.0
     assert len(out.slots["theme_alternatives"]) == 3
+
+
+def test_the_same_theme_question_is_asked_again_after_an_interruption() -> None:
+    slots = {"theme_suggestion": "safety", "theme_confidence": 0.9, "theme_alternatives": ["safety"],
+             "theme_stage": "proposed"}
+    assert f.theme_question(slots, "nl").response == "utter_propose_theme"
+    assert f.theme_question({**slots, "theme_stage": "top3"}, "nl").response == "utter_ask_theme_top"
