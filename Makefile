@@ -43,6 +43,7 @@ bench: train services
 	$(BIN)/python bench/neighbourhoods.py
 	$(BIN)/python bench/structure_throughput.py
 	$(BIN)/python bench/dispatcher_throughput.py
+	$(BIN)/python bench/conversation_turns.py
 	$(BIN)/rasa test nlu --model "$$($(BIN)/stadsvraag model-path)" --nlu tests/nlu --out bench/results/nlu
 
 clean:
