@@ -137,6 +137,31 @@ def _cmd_handoff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_broker(args: argparse.Namespace) -> int:
+    import getpass
+
+    from bot.db import session_factory, upgrade
+    from bot.users import UserError, create_user
+
+    url = Settings.from_env().database_url
+    upgrade(url)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("Again: ") != password:
+            print("stadsvraag: the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        with session_factory(url).begin() as session:
+            create_user(session, args.username, password, args.role)
+    except UserError as exc:
+        print(f"stadsvraag: {exc}", file=sys.stderr)
+        return 1
+    print(f"account {args.username.strip().lower()} ({args.role}) created")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stadsvraag",
@@ -178,6 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     ht = hsub.add_parser("retry", help="queue a dead-lettered message again")
     ht.add_argument("id", type=int)
     p.set_defaults(func=_cmd_handoff)
+
+    p = sub.add_parser("broker", help="dashboard accounts")
+    bsub = p.add_subparsers(dest="action", required=True)
+    ba = bsub.add_parser("add-user", help="create a broker or admin account")
+    ba.add_argument("username")
+    ba.add_argument("--role", choices=["broker", "admin"], default="broker")
+    ba.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=_cmd_broker)
 
     p = sub.add_parser("export", help="export intakes")
     p.add_argument("--format", choices=["jsonl"], default="jsonl")

@@ -113,3 +113,18 @@ class InboundWebhook(Base):
 
     webhook_id = Column(String(128), primary_key=True)
     received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class BrokerUser(Base):
+    """A knowledge broker or admin who signs in to the dashboard."""
+
+    __tablename__ = "broker_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(100), unique=True, nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False, default="broker")  # broker | admin
+    active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -17,19 +17,26 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from bot import broker
 from bot.config import VAR_DIR, Settings
 from bot.db import session_factory
 from bot.handoff import HandoffSettings
+from bot.web import broker_routes
+from bot.web.security import SecurityHeadersMiddleware
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 16_384
 MAX_MESSAGE = 10_000
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals["age"] = broker_routes.age
+templates.env.filters["theme_pair"] = lambda item, lang: (broker.theme_label(item[0], lang), item[1])
+templates.env.filters["district_pair"] = lambda item, t: (t.get(item[1], item[1]), item[2])
+templates.env.filters["status_pair"] = lambda item, t: (t["status_" + item[0]], item[1])
 
 UI_TEXT = {
     "nl": {"title": "Stel je vraag aan de stad", "placeholder": "Typ je bericht", "send": "Versturen",
@@ -55,21 +62,10 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-def _security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 async def chat_page(request: Request) -> Response:
     lang = request.query_params.get("lang", "nl")
     lang = lang if lang in UI_TEXT else "nl"
-    response = templates.TemplateResponse(request, "chat.html", {"t": UI_TEXT[lang], "lang": lang})
-    return _security_headers(response)
+    return templates.TemplateResponse(request, "chat.html", {"t": UI_TEXT[lang], "lang": lang})
 
 
 async def healthz(request: Request) -> Response:
@@ -129,15 +125,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     app = Starlette(
         routes=[
+            *broker_routes.routes,
+            Route("/broker", lambda request: RedirectResponse("/broker/", status_code=307)),
             Route("/", chat_page),
             Route("/healthz", healthz),
             Route("/chat/messages", chat_message, methods=["POST"]),
             Route("/api/intakes/{intake_id}/status", intake_status_callback, methods=["POST"]),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
-        middleware=[Middleware(SessionMiddleware, secret_key=_secret_key(), session_cookie="stadsvraag_session",
-                               same_site="strict", https_only=os.environ.get("WEB_HTTPS_ONLY") == "1")],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(SessionMiddleware, secret_key=_secret_key(), session_cookie="stadsvraag_session",
+                       same_site="strict", https_only=os.environ.get("WEB_HTTPS_ONLY") == "1", max_age=8 * 3600),
+        ],
     )
+    app.state.templates = templates
     app.state.settings = settings
     app.state.handoff = HandoffSettings.from_env()
     app.state.sessions = session_factory(settings.database_url)

@@ -1,0 +1,293 @@
+"""The knowledge broker's dashboard under /broker: server-rendered, works without JavaScript."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timezone
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from bot import broker
+from bot.gazetteer import get_gazetteer
+from bot.handoff import DEAD, approve, retry_dead
+from bot.models import BrokerUser, OutboxMessage, utcnow
+from bot.themes import load_themes
+from bot.users import ROLES, UserError, authenticate, create_user
+from bot.web.i18n import language, texts
+from bot.web.security import csrf_ok, csrf_token, require
+from bot.workflow import STATUSES, TRANSITIONS, TransitionError, change_status
+
+
+def _render(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
+    lang = language(request)
+    return request.app.state.templates.TemplateResponse(request, template, {
+        "t": texts(request), "lang": lang, "user": request.session.get("user"), "csrf": csrf_token(request),
+        "themes": load_themes(), "statuses": STATUSES, "places": get_gazetteer().places, **context},
+        status_code=status_code)
+
+
+def _actor(request: Request) -> str:
+    return f"broker:{request.session['user']['username']}"
+
+
+def _sessions(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.sessions
+
+
+# ------------------------------------------------------------------ sign in / out
+
+
+async def login(request: Request) -> Response:
+    error = None
+    if request.method == "POST":
+        if not await csrf_ok(request):
+            return PlainTextResponse("Invalid or missing CSRF token", status_code=403)
+        form = await request.form()
+        username, password = str(form.get("username", ""))[:100], str(form.get("password", ""))[:500]
+
+        def check() -> tuple[dict | None, str]:
+            with _sessions(request).begin() as s:
+                user, result = authenticate(s, username, password)
+                return ({"id": user.id, "username": user.username, "role": user.role} if user else None), result
+
+        user, result = await run_in_threadpool(check)
+        if user:
+            request.session.clear()
+            request.session["user"] = user
+            target = str(request.query_params.get("next", "/broker/"))
+            if not target.startswith("/broker/") or target.startswith("//"):
+                target = "/broker/"
+            return RedirectResponse(target, status_code=303)
+        error = "signin_locked" if result == "locked" else "signin_failed"
+    return _render(request, "broker/login.html", status_code=401 if error else 200, error=error)
+
+
+async def logout(request: Request) -> Response:
+    if not await csrf_ok(request):
+        return PlainTextResponse("Invalid or missing CSRF token", status_code=403)
+    request.session.clear()
+    return RedirectResponse("/broker/login", status_code=303)
+
+
+# ------------------------------------------------------------------ queue
+
+
+@require()
+async def queue_page(request: Request) -> Response:
+    flt = broker.QueueFilter.from_params(request.query_params)
+
+    def load():  # type: ignore[no-untyped-def]
+        with _sessions(request)() as s:
+            rows, total = broker.queue(s, flt)
+            return rows, total, broker.status_counts(s), sorted(
+                {c for (c,) in s.execute(broker.select(broker.Intake.channel).distinct())})
+
+    rows, total, counts, channels = await run_in_threadpool(load)
+    return _render(request, "broker/queue.html", rows=rows, total=total, counts=counts, flt=flt, now=utcnow(),
+                   channels=channels, pages=max(1, -(-total // broker.PAGE_SIZE)))
+
+
+@require()
+async def export_csv(request: Request) -> Response:
+    flt = broker.QueueFilter.from_params(request.query_params)
+    lang = language(request)
+
+    def build() -> str:
+        out = io.StringIO()
+        out.write("\ufeff")  # BOM: Excel opens UTF-8 correctly
+        writer = csv.writer(out)
+        writer.writerow(["reference", "created_at", "status", "language", "channel", "theme", "theme_label",
+                         "neighbourhood_code", "neighbourhood", "district", "urgency", "timeframe", "asker_role",
+                         "organisation", "description"])
+        with _sessions(request)() as s:
+            for i in broker.filtered(s, flt):
+                writer.writerow([i.reference, i.created_at.isoformat(), i.status, i.language, i.channel, i.theme,
+                                 broker.theme_label(i.theme, lang), i.neighbourhood_code or "",
+                                 i.neighbourhood_name or i.neighbourhood_text or "", i.district_name or "",
+                                 i.urgency or "", i.timeframe or "", i.asker_role or "", i.organisation or "",
+                                 _csv_safe(i.description)])
+        return out.getvalue()
+
+    body = await run_in_threadpool(build)
+    return StreamingResponse(iter([body.encode("utf-8")]), media_type="text/csv; charset=utf-8",
+                             headers={"content-disposition": 'attachment; filename="stadsvraag-intakes.csv"'})
+
+
+def _csv_safe(value: str | None) -> str:
+    """Text that a spreadsheet will not run as a formula."""
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# ------------------------------------------------------------------ one intake
+
+
+@require()
+async def intake_page(request: Request) -> Response:
+    intake_id = request.path_params["intake_id"]
+
+    def load():  # type: ignore[no-untyped-def]
+        with _sessions(request)() as s:
+            intake = broker.get_intake(s, intake_id)
+            if intake is None:
+                return None
+            turns = broker.transcript(s, intake.sender_id)
+            return intake, turns, broker.attention(intake, turns), broker.outbox_for(s, intake)
+
+    found = await run_in_threadpool(load)
+    if found is None:
+        return PlainTextResponse("Not found", status_code=404)
+    intake, turns, reasons, outbox = found
+    alternatives = json.loads(intake.theme_alternatives) if intake.theme_alternatives else []
+    return _render(request, "broker/intake.html", intake=intake, turns=turns, reasons=reasons, outbox=outbox,
+                   alternatives=alternatives, next_statuses=sorted(TRANSITIONS.get(intake.status, ())),
+                   message=request.query_params.get("msg"), backend=request.app.state.handoff.url)
+
+
+def _back(intake_id: str, msg: str) -> RedirectResponse:
+    return RedirectResponse(f"/broker/intakes/{intake_id}?msg={msg}", status_code=303)
+
+
+async def _with_intake(request: Request, change) -> Response:  # type: ignore[no-untyped-def]
+    """Run `change(session, intake, form)` in one transaction with the intake row locked."""
+    intake_id = request.path_params["intake_id"]
+    form = await request.form()
+
+    def apply() -> str:
+        with _sessions(request).begin() as s:
+            intake = broker.get_intake(s, intake_id)
+            if intake is None:
+                return "missing"
+            s.refresh(intake, with_for_update=True)
+            try:
+                return change(s, intake, form) or "saved"
+            except TransitionError:
+                return "not_allowed"
+
+    result = await run_in_threadpool(apply)
+    if result == "missing":
+        return PlainTextResponse("Not found", status_code=404)
+    return _back(intake_id, result)
+
+
+@require()
+async def intake_fields(request: Request) -> Response:
+    return await _with_intake(request, lambda s, i, f: (
+        broker.update_fields(s, i, {k: str(f[k]) for k in broker.EDITABLE if k in f}, _actor(request)) and None))
+
+
+@require()
+async def intake_note(request: Request) -> Response:
+    return await _with_intake(request, lambda s, i, f: broker.add_note(s, i, str(f.get("note", "")), _actor(request))
+                              and None)
+
+
+@require()
+async def intake_status(request: Request) -> Response:
+    def change(s, intake, form):  # type: ignore[no-untyped-def]
+        change_status(s, intake, str(form.get("status", "")), _actor(request), str(form.get("reason", ""))[:1000] or None)
+
+    return await _with_intake(request, change)
+
+
+@require()
+async def intake_forward(request: Request) -> Response:
+    handoff = request.app.state.handoff
+
+    def forward(s, intake, form):  # type: ignore[no-untyped-def]
+        if intake.status == "new":
+            change_status(s, intake, "in_review", _actor(request))
+        approve(s, intake, _actor(request), handoff)
+
+    return await _with_intake(request, forward)
+
+
+@require()
+async def outbox_retry(request: Request) -> Response:
+    def retry(s, intake, form):  # type: ignore[no-untyped-def]
+        message = s.get(OutboxMessage, int(request.path_params["message_id"]))
+        if message is None or message.intake_id != intake.id or message.status != DEAD:
+            return "not_allowed"
+        retry_dead(s, message.id)
+
+    return await _with_intake(request, retry)
+
+
+# ------------------------------------------------------------------ overview and accounts
+
+
+@require()
+async def overview_page(request: Request) -> Response:
+    def load():  # type: ignore[no-untyped-def]
+        with _sessions(request)() as s:
+            return broker.overview(s)
+
+    data = await run_in_threadpool(load)
+    return _render(request, "broker/overview.html", o=data)
+
+
+@require("admin")
+async def users_page(request: Request) -> Response:
+    error = None
+    if request.method == "POST":
+        form = await request.form()
+
+        def add() -> str | None:
+            try:
+                with _sessions(request).begin() as s:
+                    create_user(s, str(form.get("username", "")), str(form.get("password", "")),
+                                str(form.get("role", "broker")))
+            except UserError as exc:
+                return str(exc)
+            return None
+
+        error = await run_in_threadpool(add)
+        if error is None:
+            return RedirectResponse("/broker/users", status_code=303)
+
+    def load():  # type: ignore[no-untyped-def]
+        with _sessions(request)() as s:
+            return list(s.scalars(broker.select(BrokerUser).order_by(BrokerUser.username)))
+
+    return _render(request, "broker/users.html", status_code=400 if error else 200, users=await run_in_threadpool(load),
+                   roles=ROLES, error=error)
+
+
+@require("admin")
+async def user_deactivate(request: Request) -> Response:
+    def off() -> None:
+        with _sessions(request).begin() as s:
+            user = s.get(BrokerUser, int(request.path_params["user_id"]))
+            if user and user.username != request.session["user"]["username"]:
+                user.active = False
+
+    await run_in_threadpool(off)
+    return RedirectResponse("/broker/users", status_code=303)
+
+
+def age(created, now) -> str:  # type: ignore[no-untyped-def]
+    created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+    hours = int((now - created).total_seconds() // 3600)
+    return f"{hours // 24}d" if hours >= 24 else f"{hours}h"
+
+
+routes = [
+    Route("/broker/login", login, methods=["GET", "POST"]),
+    Route("/broker/logout", logout, methods=["POST"]),
+    Route("/broker/", queue_page),
+    Route("/broker/export.csv", export_csv),
+    Route("/broker/overview", overview_page),
+    Route("/broker/intakes/{intake_id}", intake_page),
+    Route("/broker/intakes/{intake_id}/fields", intake_fields, methods=["POST"]),
+    Route("/broker/intakes/{intake_id}/note", intake_note, methods=["POST"]),
+    Route("/broker/intakes/{intake_id}/status", intake_status, methods=["POST"]),
+    Route("/broker/intakes/{intake_id}/forward", intake_forward, methods=["POST"]),
+    Route("/broker/intakes/{intake_id}/outbox/{message_id:int}/retry", outbox_retry, methods=["POST"]),
+    Route("/broker/users", users_page, methods=["GET", "POST"]),
+    Route("/broker/users/{user_id:int}/deactivate", user_deactivate, methods=["POST"]),
+]

@@ -1,0 +1,82 @@
+"""Interface texts of the broker dashboard (Dutch default, English available).
+
+The assistant's own words live in domain.yml; these are the labels of a staff tool.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+TEXT: dict[str, dict[str, str]] = {
+    "nl": {
+        "app": "Stadsvraag — kennismakelaar", "queue": "Vragen", "overview": "Overzicht", "users": "Accounts",
+        "signin": "Inloggen", "signout": "Uitloggen", "username": "Gebruikersnaam", "password": "Wachtwoord",
+        "signin_failed": "Gebruikersnaam of wachtwoord klopt niet.",
+        "signin_locked": "Te veel mislukte pogingen. Het account is 15 minuten geblokkeerd.",
+        "filter": "Filteren", "search": "Zoeken in beschrijvingen", "all": "alle", "from": "Vanaf", "to": "Tot en met",
+        "status": "Status", "reference": "Nummer", "theme": "Thema", "neighbourhood": "Buurt", "urgency": "Urgentie",
+        "language": "Taal", "channel": "Kanaal", "age": "Leeftijd", "district": "Wijk", "export": "Exporteer als CSV",
+        "no_results": "Geen vragen gevonden.", "results": "vragen", "page": "Pagina", "next": "Volgende",
+        "previous": "Vorige", "description": "Beschrijving", "confidence": "zekerheid", "alternatives": "Alternatieven",
+        "transcript": "Gesprek", "resident": "Inwoner", "assistant": "Assistent", "no_transcript": "Geen gesprek bewaard.",
+        "history": "Geschiedenis", "correct": "Corrigeren", "save": "Opslaan", "timeframe": "Termijn",
+        "note": "Interne notitie", "add_note": "Notitie toevoegen", "change_status": "Status wijzigen",
+        "reason": "Reden (verplicht bij afwijzen of dubbel)", "forward": "Doorsturen naar matching",
+        "handoff": "Overdracht", "waiting": "wacht op de matching-backend", "retry": "Opnieuw proberen",
+        "needs_attention": "Let op", "attention_theme": "de assistent was niet zeker van het thema",
+        "attention_place": "de buurt is niet gevonden", "attention_fallback": "de assistent begreep de inwoner niet altijd",
+        "asker": "Vraagsteller", "contact": "Contact", "anonymous": "anoniem", "created": "Binnengekomen",
+        "per_theme": "Vragen per thema", "per_district": "Vragen per wijk", "per_week": "Vragen per week",
+        "per_status": "Vragen per status", "total": "Totaal", "count": "Aantal", "add_user": "Account toevoegen",
+        "role": "Rol", "active": "Actief", "deactivate": "Uitschakelen", "saved": "Opgeslagen.",
+        "not_allowed": "Deze wijziging is niet toegestaan.", "who": "Wie", "when": "Wanneer", "what": "Wat",
+        "match": "Match", "skip": "Naar de inhoud", "days": "d", "hours": "u", "city": "heel Leiden",
+        "outside": "buiten Leiden", "unresolved": "onbekend", "dead": "mislukt", "delivered": "afgeleverd",
+        "pending": "in de wachtrij", "delivering": "wordt afgeleverd", "other_lang": "English",
+        "status_new": "nieuw", "status_in_review": "in behandeling", "status_ready_for_matching": "klaar voor matching",
+        "status_handed_off": "doorgestuurd", "status_matched": "gematcht", "status_closed": "afgesloten",
+        "status_rejected": "afgewezen", "status_duplicate": "dubbel",
+        "urgency_low": "niet dringend", "urgency_normal": "normaal", "urgency_high": "dringend",
+    },
+    "en": {
+        "app": "Stadsvraag — knowledge broker", "queue": "Questions", "overview": "Overview", "users": "Accounts",
+        "signin": "Sign in", "signout": "Sign out", "username": "Username", "password": "Password",
+        "signin_failed": "Username or password is not correct.",
+        "signin_locked": "Too many failed attempts. The account is locked for 15 minutes.",
+        "filter": "Filter", "search": "Search descriptions", "all": "all", "from": "From", "to": "Up to and including",
+        "status": "Status", "reference": "Reference", "theme": "Theme", "neighbourhood": "Neighbourhood",
+        "urgency": "Urgency", "language": "Language", "channel": "Channel", "age": "Age", "district": "District",
+        "export": "Export as CSV", "no_results": "No questions found.", "results": "questions", "page": "Page",
+        "next": "Next", "previous": "Previous", "description": "Description", "confidence": "confidence",
+        "alternatives": "Alternatives", "transcript": "Conversation", "resident": "Resident", "assistant": "Assistant",
+        "no_transcript": "No conversation kept.", "history": "History", "correct": "Correct", "save": "Save",
+        "timeframe": "Timeframe", "note": "Internal note", "add_note": "Add note", "change_status": "Change status",
+        "reason": "Reason (required for rejected or duplicate)", "forward": "Forward to matching",
+        "handoff": "Handoff", "waiting": "waiting for the matching backend", "retry": "Retry",
+        "needs_attention": "Needs attention", "attention_theme": "the assistant was unsure about the theme",
+        "attention_place": "the neighbourhood was not found",
+        "attention_fallback": "the assistant did not always understand the resident", "asker": "Asked by",
+        "contact": "Contact", "anonymous": "anonymous", "created": "Received", "per_theme": "Questions per theme",
+        "per_district": "Questions per district", "per_week": "Questions per week", "per_status": "Questions per status",
+        "total": "Total", "count": "Count", "add_user": "Add account", "role": "Role", "active": "Active",
+        "deactivate": "Deactivate", "saved": "Saved.", "not_allowed": "This change is not allowed.", "who": "Who",
+        "when": "When", "what": "What", "match": "Match", "skip": "Skip to content", "days": "d", "hours": "h",
+        "city": "whole city", "outside": "outside Leiden", "unresolved": "unknown", "dead": "failed",
+        "delivered": "delivered", "pending": "queued", "delivering": "being delivered", "other_lang": "Nederlands",
+        "status_new": "new", "status_in_review": "in review", "status_ready_for_matching": "ready for matching",
+        "status_handed_off": "handed off", "status_matched": "matched", "status_closed": "closed",
+        "status_rejected": "rejected", "status_duplicate": "duplicate",
+        "urgency_low": "not urgent", "urgency_normal": "normal", "urgency_high": "urgent",
+    },
+}
+
+
+def language(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in TEXT:
+        request.session["lang"] = asked
+    return request.session.get("lang", "nl")
+
+
+def texts(request: Request) -> dict[str, str]:
+    return TEXT[language(request)]
