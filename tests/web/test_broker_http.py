@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.db import session_factory
 from bot.models import Intake, IntakeEvent, OutboxMessage
-from tests.web.conftest import XSS, csrf_of, sign_in
+from tests.web.conftest import csrf_of, sign_in
 
 PAGES = ["/broker/", "/broker/overview", "/broker/export.csv"]
 
