@@ -22,6 +22,7 @@ train: bootstrap
 	@$(BIN)/stadsvraag train
 
 services:
+	@scripts/ensure-browser.sh
 	@scripts/ensure-services.sh
 
 lint: bootstrap
@@ -44,6 +45,7 @@ bench: train services
 	$(BIN)/python bench/structure_throughput.py
 	$(BIN)/python bench/dispatcher_throughput.py
 	$(BIN)/python bench/conversation_turns.py
+	$(BIN)/python bench/queue_page.py
 	$(BIN)/rasa test nlu --model "$$($(BIN)/stadsvraag model-path)" --nlu tests/nlu --out bench/results/nlu
 
 clean:

@@ -126,6 +126,7 @@ def run(settings: Settings) -> int:
     print(f"""
 Stadsvraag is running on {settings.database_url.split('://')[0]}:
   chat page        http://localhost:{settings.web_port}/
+  broker dashboard http://localhost:{settings.web_port}/broker/  (account: stadsvraag broker add-user NAME)
   Rasa REST        http://localhost:{settings.rasa_port}/webhooks/rest/webhook
   action server    http://localhost:{settings.action_port}/health
   handoff          {os.environ.get("MATCHING_BACKEND_URL") or "waiting for the matching backend (MATCHING_BACKEND_URL unset)"}
