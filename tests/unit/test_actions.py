@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -41,7 +42,9 @@ def run(action, t: Tracker, domain: dict) -> tuple[list[dict], list[dict]]:  # t
     d = CollectingDispatcher()
     result = action.run(d, t, domain)
     if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
+        # a fresh loop in its own thread: independent of any loop another test library left running
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            result = pool.submit(asyncio.run, result).result()
     return result, d.messages
 
 
