@@ -18,7 +18,13 @@ from bot.db import session_factory
 from bot.fields import FIELD_RESETS, field_from_text
 from bot.handoff import HandoffSettings, submit_confirmed
 from bot.language import DEFAULT_LANGUAGE, choose_language
-from bot.summary import INTAKE_SLOTS, draft_from_slots, summary_values
+from bot.summary import (
+    INTAKE_SLOTS,
+    channel_name,
+    draft_from_slots,
+    slots_kept_for_next_intake,
+    summary_values,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +123,8 @@ class ActionSubmitIntake(Action):
         return "action_submit_intake"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        draft = draft_from_slots(tracker.slots, _language(tracker), tracker.get_latest_input_channel() or "rest",
-                                 tracker.sender_id)
+        draft = draft_from_slots(tracker.slots, _language(tracker),
+                                 channel_name(tracker.get_latest_input_channel(), tracker.sender_id), tracker.sender_id)
         if not draft.description:
             dispatcher.utter_message(response="utter_ask_description")
             return []
@@ -132,7 +138,8 @@ class ActionSubmitIntake(Action):
             return []
         logger.info("intake %s stored", reference)
         dispatcher.utter_message(response="utter_intake_saved", reference=reference)
-        return [SlotSet(slot, None) for slot in INTAKE_SLOTS] + [SlotSet("reference", reference)]
+        keep = slots_kept_for_next_intake(tracker.slots)
+        return [SlotSet(slot, None) for slot in INTAKE_SLOTS if slot not in keep] + [SlotSet("reference", reference)]
 
 
 class ActionResetField(Action):

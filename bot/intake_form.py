@@ -21,6 +21,7 @@ from bot.text import clean_user_text, fold
 from bot.theme_model import PROPOSE_THRESHOLD, get_classifier
 from bot.themes import get_theme, load_themes, match_theme_answer, theme_ids
 from bot.urgency import URGENCY_LEVELS, parse_timeframe, parse_urgency
+from bot.worker import parse_labelled
 
 MIN_DESCRIPTION_WORDS = 4
 MIN_DESCRIPTION_CHARS = 15
@@ -62,8 +63,25 @@ def _is_command(value: Any) -> bool:
 
 
 def validate_description(value: Any, slots: dict[str, Any]) -> Outcome:
-    """Accept a description of at least a sentence; pick up place and urgency from it."""
+    """Accept a description of at least a sentence; pick up place and urgency from it.
+
+    A labelled message ("Buurt: ... Thema: ... Vraag: ...") fills every labelled field at once.
+    """
     raw = value if isinstance(value, str) else ""
+    labelled = parse_labelled(raw) if len(raw) <= MAX_DESCRIPTION else {}
+    if labelled.get("description"):
+        given: dict[str, Any] = {}
+        for name, answer in labelled.items():
+            validator = VALIDATORS.get(name)
+            if name == "description" or validator is None or slots.get(name):
+                continue
+            outcome = validator(answer, {**slots, **given})
+            if outcome.response is None:
+                given.update(outcome.slots)
+        out = validate_description(labelled["description"], {**slots, **given})
+        if out.response is None:
+            out.slots = {**given, **out.slots}
+        return out
     if len(raw.strip()) > MAX_DESCRIPTION:
         return Outcome({"description": None}, "utter_description_too_long")
     text = clean_user_text(raw, MAX_DESCRIPTION)
@@ -207,7 +225,8 @@ def validate_urgency(value: Any, slots: dict[str, Any]) -> Outcome:
 
 
 _ROLE_WORDS: dict[str, tuple[str, ...]] = {
-    "neighbourhood_worker": ("buurtwerker", "wijkwerker", "opbouwwerker", "jongerenwerker", "sociaal werker",
+    "neighbourhood_worker": ("namens bewoners", "namens de bewoners", "on behalf of residents", "buurtwerker",
+                             "wijkwerker", "opbouwwerker", "jongerenwerker", "sociaal werker",
                              "buurtcoach", "wijkcoach", "neighbourhood worker", "neighborhood worker", "community worker",
                              "social worker", "youth worker"),
     "municipality": ("gemeente", "ambtenaar", "municipality", "council", "city hall", "city of leiden"),

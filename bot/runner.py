@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from bot.config import ROOT, VAR_DIR, Settings
+from bot.credentials import write_runtime_credentials
 
 PYTHON = sys.executable
 
@@ -37,7 +38,9 @@ class Stack:
     settings: Settings
     model: Path
     log_dir: Path = VAR_DIR / "log"
+    extra_env: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -49,7 +52,12 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
         })
+        env.update(self.extra_env)
         return env
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.log_dir / f"credentials.runtime-{self.settings.rasa_port}.yml"
 
     def build(self) -> list[Service]:
         s = self.settings
@@ -57,7 +65,7 @@ class Stack:
             Service("action server", [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.action_port)],
                     f"http://127.0.0.1:{s.action_port}/health"),
             Service("rasa", [PYTHON, "-m", "rasa", "run", "--model", str(self.model), "--endpoints", "endpoints.yml",
-                             "--credentials", "credentials.yml", "--port", str(s.rasa_port), "--interface",
+                             "--credentials", str(self.credentials_path), "--port", str(s.rasa_port), "--interface",
                              "127.0.0.1", "--cors", f"http://{s.web_host}:{s.web_port}"],
                     f"http://127.0.0.1:{s.rasa_port}/"),
             Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,
@@ -72,6 +80,7 @@ class Stack:
         upgrade(self.settings.database_url)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.env()
+        self.channels = write_runtime_credentials(ROOT / "credentials.yml", self.credentials_path, env)
         self.services = self.build()
         for svc in self.services:
             svc.log_path = self.log_dir / f"{svc.name.replace(' ', '_')}-{self.settings.rasa_port}.log"
@@ -129,6 +138,7 @@ Stadsvraag is running on {settings.database_url.split('://')[0]}:
   broker dashboard http://localhost:{settings.web_port}/broker/  (account: stadsvraag broker add-user NAME)
   Rasa REST        http://localhost:{settings.rasa_port}/webhooks/rest/webhook
   action server    http://localhost:{settings.action_port}/health
+  channels         {", ".join(stack.channels)}
   handoff          {os.environ.get("MATCHING_BACKEND_URL") or "waiting for the matching backend (MATCHING_BACKEND_URL unset)"}
   logs             {stack.log_dir}
 Press Ctrl-C to stop.""", flush=True)

@@ -99,3 +99,18 @@ def draft_from_slots(slots: dict[str, Any], language: str, channel: str, sender_
         contact_email=details if details and "@" in details else None,
         contact_phone=details if details and "@" not in details else None,
     )
+
+
+WORKER_SLOTS = ("asker_role", "organisation", "contact_consent", "contact_name", "contact_details")
+
+
+def slots_kept_for_next_intake(slots: dict[str, Any]) -> tuple[str, ...]:
+    """A neighbourhood worker logs several questions: their own details are not asked again."""
+    return WORKER_SLOTS if slots.get("asker_role") == "neighbourhood_worker" else ()
+
+
+def channel_name(input_channel: str | None, sender_id: str | None) -> str:
+    """The channel stored on the intake; WhatsApp arrives through Twilio as whatsapp:+31..."""
+    if input_channel == "twilio" and (sender_id or "").startswith("whatsapp:"):
+        return "whatsapp"
+    return input_channel or "rest"

@@ -127,3 +127,22 @@ def test_the_same_theme_question_is_asked_again_after_an_interruption() -> None:
              "theme_stage": "proposed"}
     assert f.theme_question(slots, "nl").response == "utter_propose_theme"
     assert f.theme_question({**slots, "theme_stage": "top3"}, "nl").response == "utter_ask_theme_top"
+
+
+def test_a_labelled_message_fills_every_labelled_field() -> None:
+    out = f.validate_description("Buurt: Stevenshof. Thema: jongeren. Urgentie: hoog. Vraag: Jongeren hangen rond "
+                                 "bij het winkelcentrum en bewoners voelen zich onveilig.", {})
+    assert out.response is None
+    assert out.slots["description"].startswith("Jongeren hangen rond")
+    assert (out.slots["neighbourhood_code"], out.slots["theme"], out.slots["urgency"]) == ("WK054609",
+                                                                                          "education_youth", "high")
+
+
+def test_a_worker_keeps_their_details_for_the_next_question() -> None:
+    from bot.summary import channel_name, slots_kept_for_next_intake
+
+    assert "contact_name" in slots_kept_for_next_intake({"asker_role": "neighbourhood_worker"})
+    assert slots_kept_for_next_intake({"asker_role": "resident"}) == ()
+    assert channel_name("twilio", "whatsapp:+31612345678") == "whatsapp"
+    assert channel_name("twilio", "+31612345678") == "twilio"
+    assert channel_name(None, "x") == "rest"
