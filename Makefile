@@ -6,11 +6,15 @@ RASA_DATA := data/nlu data/rules data/stories
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test bootstrap train validate test-stories pytest lint services bench clean
+.PHONY: run run-prod test bootstrap train validate test-stories pytest lint services bench clean
 
 ## run: install what is missing, train if needed, start assistant + action server + chat page (SQLite)
 run: train
 	@$(BIN)/stadsvraag run
+
+## run-prod: PostgreSQL (DATABASE_URL) + Redis lock store (REDIS_URL) + two Rasa replicas
+run-prod: train
+	@$(BIN)/stadsvraag run --prod
 
 ## test: install what is missing, train if needed, validate data, test stories, the pytest suite
 test: train services lint validate test-stories pytest

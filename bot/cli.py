@@ -34,7 +34,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import run
 
-    return run(Settings.from_env())
+    return run(Settings.from_env(), prod=args.prod)
 
 
 def _cmd_web(args: argparse.Namespace) -> int:
@@ -170,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", help="run assistant, action server and web app on the configured database")
+    p.add_argument("--prod", action="store_true",
+                   help="production mode: PostgreSQL, Redis lock store, two Rasa replicas (DATABASE_URL, REDIS_URL)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("train", help="train the Rasa model if config, domain or data changed")

@@ -32,6 +32,13 @@ class Settings:
     rasa_port: int
     web_port: int
     web_host: str
+    redis_url: str | None = None
+    rasa_urls: tuple[str, ...] = ()
+
+    @property
+    def rasa_replicas(self) -> list[str]:
+        """Every Rasa server the web app may talk to (production mode runs two)."""
+        return list(self.rasa_urls) or [self.rasa_url]
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -50,6 +57,8 @@ class Settings:
             rasa_port=_int("RASA_PORT", 5005),
             web_port=_int("WEB_PORT", 8000),
             web_host=os.environ.get("WEB_HOST", "127.0.0.1"),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            rasa_urls=tuple(u.strip().rstrip("/") for u in os.environ.get("RASA_URLS", "").split(",") if u.strip()),
         )
 
 

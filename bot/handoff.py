@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import workflow
@@ -359,7 +360,12 @@ class Dispatcher:
         client = MatchingBackendClient(self.settings)
         try:
             while not self.stop.is_set():
-                done = self.run_once(client)
+                try:
+                    done = self.run_once(client)
+                except DBAPIError as exc:  # database restarting: nothing is lost, rows stay in the outbox
+                    logger.warning("dispatcher: database unavailable (%s), retrying", type(exc).__name__)
+                    self.stop.wait(max(1.0, self.settings.poll))
+                    continue
                 if once and done == 0:
                     return
                 if done == 0:

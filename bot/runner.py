@@ -39,6 +39,8 @@ class Stack:
     model: Path
     log_dir: Path = VAR_DIR / "log"
     extra_env: dict[str, str] = field(default_factory=dict)
+    prod: bool = False
+    replicas: int = 1
     services: list[Service] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)
 
@@ -52,8 +54,15 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
         })
+        if self.prod:
+            env.update(redis_env(self.settings.redis_url))
+        env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{p}" for p in self.rasa_ports)
         env.update(self.extra_env)
         return env
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [self.settings.rasa_port + i for i in range(self.replicas)]
 
     @property
     def credentials_path(self) -> Path:
@@ -64,10 +73,11 @@ class Stack:
         return [
             Service("action server", [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.action_port)],
                     f"http://127.0.0.1:{s.action_port}/health"),
-            Service("rasa", [PYTHON, "-m", "rasa", "run", "--model", str(self.model), "--endpoints", "endpoints.yml",
-                             "--credentials", str(self.credentials_path), "--port", str(s.rasa_port), "--interface",
-                             "127.0.0.1", "--cors", f"http://{s.web_host}:{s.web_port}"],
-                    f"http://127.0.0.1:{s.rasa_port}/"),
+            *[Service(f"rasa-{port}", [PYTHON, "-m", "rasa", "run", "--model", str(self.model), "--endpoints",
+                                      "endpoints.prod.yml" if self.prod else "endpoints.yml", "--credentials",
+                                      str(self.credentials_path), "--port", str(port), "--interface", "127.0.0.1",
+                                      "--cors", f"http://{s.web_host}:{s.web_port}"],
+                      f"http://127.0.0.1:{port}/") for port in self.rasa_ports],
             Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,
                             "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],
                     f"http://127.0.0.1:{s.web_port}/healthz"),
@@ -121,22 +131,68 @@ class Stack:
                     os.killpg(svc.process.pid, signal.SIGKILL)
                     svc.process.wait()
 
+    def service(self, name: str) -> Service:
+        return next(svc for svc in self.services if svc.name == name)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        svc = self.service(name)
+        if svc.process and svc.process.poll() is None:
+            os.killpg(svc.process.pid, sig)
+            svc.process.wait(30)
+
+    def restart(self, name: str, timeout: float = 180.0) -> None:
+        """Start a stopped service again and wait until it answers."""
+        svc = self.service(name)
+        if svc.process and svc.process.poll() is None:
+            self.kill(name, signal.SIGTERM)
+        log = open(svc.log_path or self.log_dir / f"{name}.log", "a")
+        svc.process = subprocess.Popen(svc.cmd, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while svc.health_url:
+            try:
+                if httpx.get(svc.health_url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or svc.process.poll() is not None:
+                raise RuntimeError(f"{name} did not come back")
+            time.sleep(0.5)
+
     def alive(self) -> bool:
         return all(svc.process is not None and svc.process.poll() is None for svc in self.services)
 
 
-def run(settings: Settings) -> int:
+def redis_env(url: str | None) -> dict[str, str]:
+    """REDIS_URL (redis://[:password@]host:port/db) as the variables endpoints.prod.yml reads."""
+    parsed = httpx.URL(url or "redis://127.0.0.1:6379/0")
+    return {"REDIS_HOST": parsed.host or "127.0.0.1", "REDIS_PORT": str(parsed.port or 6379),
+            "REDIS_DB": (parsed.path.strip("/") or "0")}
+
+
+def check_prod(settings: Settings) -> None:
+    from bot.config import ConfigError
+
+    if not settings.database_url.startswith("postgresql"):
+        raise ConfigError("production mode needs PostgreSQL. Fix: set DATABASE_URL=postgresql://user@host:5432/db")
+    if not settings.redis_url:
+        raise ConfigError("production mode needs Redis for the lock store. Fix: set REDIS_URL=redis://127.0.0.1:6379/0")
+
+
+def run(settings: Settings, prod: bool = False) -> int:
     from bot.training import train_if_stale
 
+    if prod:
+        check_prod(settings)
     model = train_if_stale()
-    stack = Stack(settings, model)
+    stack = Stack(settings, model, prod=prod, replicas=2 if prod else 1)
     print("==> starting Stadsvraag (this takes about a minute: the model loads)")
     stack.start()
     print(f"""
-Stadsvraag is running on {settings.database_url.split('://')[0]}:
+Stadsvraag is running on {settings.database_url.split('://')[0]}{" with Redis, production mode" if prod else ""}:
   chat page        http://localhost:{settings.web_port}/
   broker dashboard http://localhost:{settings.web_port}/broker/  (account: stadsvraag broker add-user NAME)
-  Rasa REST        http://localhost:{settings.rasa_port}/webhooks/rest/webhook
+  Rasa REST        {", ".join(f"http://localhost:{p}/webhooks/rest/webhook" for p in stack.rasa_ports)}
   action server    http://localhost:{settings.action_port}/health
   channels         {", ".join(stack.channels)}
   handoff          {os.environ.get("MATCHING_BACKEND_URL") or "waiting for the matching backend (MATCHING_BACKEND_URL unset)"}
