@@ -1,0 +1,15 @@
+# The image docker-compose.yml uses. Build context: the repository root.
+FROM python:3.10-slim
+WORKDIR /app
+ENV PYTHONUNBUFFERED=1 SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
+COPY requirements.lock pyproject.toml README.md ./
+RUN pip install --no-cache-dir -r requirements.lock
+COPY . .
+# The official Dutch pipeline (or set SPACY_NL_WHEEL at build time to a local wheel).
+RUN pip install --no-cache-dir --no-deps -e . \
+ && (pip install --no-cache-dir --no-deps "nl_core_news_sm @ https://github.com/explosion/spacy-models/releases/download/nl_core_news_sm-3.4.0/nl_core_news_sm-3.4.0-py3-none-any.whl" \
+     || pip install --no-cache-dir --no-deps "$SPACY_NL_WHEEL") \
+ && stadsvraag train \
+ && python -c "from pathlib import Path; from bot.credentials import write_runtime_credentials; import os; write_runtime_credentials(Path('credentials.yml'), Path('var/credentials.runtime.yml'), os.environ)"
+USER 1000
