@@ -10,6 +10,5 @@ COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
  && (pip install --no-cache-dir --no-deps "nl_core_news_sm @ https://github.com/explosion/spacy-models/releases/download/nl_core_news_sm-3.4.0/nl_core_news_sm-3.4.0-py3-none-any.whl" \
      || pip install --no-cache-dir --no-deps "$SPACY_NL_WHEEL") \
- && stadsvraag train \
- && python -c "from pathlib import Path; from bot.credentials import write_runtime_credentials; import os; write_runtime_credentials(Path('credentials.yml'), Path('var/credentials.runtime.yml'), os.environ)"
+ && stadsvraag train
 USER 1000

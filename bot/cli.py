@@ -162,6 +162,18 @@ def _cmd_broker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_credentials(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from bot.config import ROOT
+    from bot.credentials import write_runtime_credentials
+
+    channels = write_runtime_credentials(ROOT / "credentials.yml", Path(args.out), os.environ)
+    print(f"channels: {', '.join(channels)}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stadsvraag",
@@ -213,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     ba.add_argument("--role", choices=["broker", "admin"], default="broker")
     ba.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=_cmd_broker)
+
+    p = sub.add_parser("credentials", help="write Rasa credentials with only the channels that are configured")
+    p.add_argument("--out", required=True, help="file to write (secrets stay ${VAR} placeholders)")
+    p.set_defaults(func=_cmd_credentials)
 
     p = sub.add_parser("export", help="export intakes")
     p.add_argument("--format", choices=["jsonl"], default="jsonl")

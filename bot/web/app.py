@@ -11,7 +11,6 @@ import os
 import secrets
 from pathlib import Path
 
-import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -26,7 +25,7 @@ from bot import broker
 from bot.config import VAR_DIR, Settings
 from bot.db import session_factory
 from bot.handoff import HandoffSettings
-from bot.web import broker_routes
+from bot.web import broker_routes, widget
 from bot.web.security import SecurityHeadersMiddleware
 
 HERE = Path(__file__).resolve().parent
@@ -62,43 +61,8 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-async def chat_page(request: Request) -> Response:
-    lang = request.query_params.get("lang", "nl")
-    lang = lang if lang in UI_TEXT else "nl"
-    return templates.TemplateResponse(request, "chat.html", {"t": UI_TEXT[lang], "lang": lang})
-
-
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
-
-
-async def chat_message(request: Request) -> Response:
-    """Forward one user message to Rasa's REST channel under the session's conversation id."""
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return JSONResponse({"error": "too_large"}, status_code=413)
-    try:
-        payload = await request.json()
-        message = payload.get("message", "")
-    except Exception:
-        return JSONResponse({"error": "bad_request"}, status_code=400)
-    if not isinstance(message, str):
-        return JSONResponse({"error": "bad_request"}, status_code=400)
-    conversation_id = request.session.get("conversation_id")
-    if not conversation_id:
-        conversation_id = secrets.token_urlsafe(24)
-        request.session["conversation_id"] = conversation_id
-    settings: Settings = request.app.state.settings
-    try:
-        async with httpx.AsyncClient(timeout=30) as client:
-            answer = await client.post(
-                f"{settings.rasa_url}/webhooks/rest/webhook",
-                json={"sender": conversation_id, "message": message[:MAX_MESSAGE]},
-            )
-        answer.raise_for_status()
-    except httpx.HTTPError:
-        return JSONResponse({"error": "assistant_unavailable"}, status_code=503)
-    return JSONResponse(answer.json())
 
 
 async def intake_status_callback(request: Request) -> Response:
@@ -127,9 +91,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             *broker_routes.routes,
             Route("/broker", lambda request: RedirectResponse("/broker/", status_code=307)),
-            Route("/", chat_page),
+            Route("/", widget.demo_page),
             Route("/healthz", healthz),
-            Route("/chat/messages", chat_message, methods=["POST"]),
+            *widget.routes,
             Route("/api/intakes/{intake_id}/status", intake_status_callback, methods=["POST"]),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
