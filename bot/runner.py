@@ -76,6 +76,7 @@ class Stack:
             *[Service(f"rasa-{port}", [PYTHON, "-m", "rasa", "run", "--model", str(self.model), "--endpoints",
                                       "endpoints.prod.yml" if self.prod else "endpoints.yml", "--credentials",
                                       str(self.credentials_path), "--port", str(port), "--interface", "127.0.0.1",
+                                      "--logging-config-file", str(ROOT / "bot" / "rasa_logging.yml"),
                                       "--cors", f"http://{s.web_host}:{s.web_port}"],
                       f"http://127.0.0.1:{port}/") for port in self.rasa_ports],
             Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,

@@ -1,8 +1,8 @@
-"""The web app: the public chat page (and, later, the broker dashboard).
+"""The web app: the demo page with the chat widget and its API (bot/web/widget.py), the broker
+dashboard under /broker (bot/web/broker_routes.py) and the matching backend's callbacks.
 
-The chat page talks to Rasa through this app, so the conversation id is issued
-here (random, kept in a signed session cookie) and a browser cannot pick
-another person's conversation.
+The widget talks to Rasa through this app, so the conversation id is issued here (random,
+signed) and a browser cannot pick another person's conversation.
 """
 
 from __future__ import annotations
@@ -30,24 +30,11 @@ from bot.web.security import SecurityHeadersMiddleware
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 16_384
-MAX_MESSAGE = 10_000
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["age"] = broker_routes.age
 templates.env.filters["theme_pair"] = lambda item, lang: (broker.theme_label(item[0], lang), item[1])
 templates.env.filters["district_pair"] = lambda item, t: (t.get(item[1], item[1]), item[2])
 templates.env.filters["status_pair"] = lambda item, t: (t["status_" + item[0]], item[1])
-
-UI_TEXT = {
-    "nl": {"title": "Stel je vraag aan de stad", "placeholder": "Typ je bericht", "send": "Versturen",
-           "intro": "Leren met de Stad koppelt vragen uit Leiden aan studenten en onderzoekers.",
-           "error": "Er ging iets mis. Probeer het opnieuw.", "log": "Gesprek met Stadsvraag",
-           "you": "Jij", "bot": "Stadsvraag", "other_lang": "English", "other_code": "en"},
-    "en": {"title": "Ask the city your question", "placeholder": "Type your message", "send": "Send",
-           "intro": "Learning with the City links questions from Leiden to students and researchers.",
-           "error": "Something went wrong. Please try again.", "log": "Conversation with Stadsvraag",
-           "you": "You", "bot": "Stadsvraag", "other_lang": "Nederlands", "other_code": "nl"},
-}
-
 
 def _secret_key() -> str:
     key = os.environ.get("WEB_SECRET_KEY")
