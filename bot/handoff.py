@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import workflow
 from bot.config import ConfigError
-from bot.intakes import IntakeDraft, submit_intake
+from bot.intakes import IntakeDraft, neighbourhood_dict, submit_intake
 from bot.models import Intake, IntakeEvent, OutboxMessage, utcnow
 
 logger = logging.getLogger(__name__)
@@ -145,14 +145,7 @@ def build_payload(intake: Intake, settings: HandoffSettings, event_type: str = E
         "asker": {"role": intake.asker_role, "organisation": intake.organisation},
         "description": intake.description,
         "theme": {"id": intake.theme, "confidence": intake.theme_confidence, "alternatives": alternatives},
-        "neighbourhood": {
-            "kind": intake.neighbourhood_kind,
-            "code": intake.neighbourhood_code,
-            "name": intake.neighbourhood_name,
-            "district_code": intake.district_code,
-            "district_name": intake.district_name,
-            "as_typed": intake.neighbourhood_text,
-        },
+        "neighbourhood": neighbourhood_dict(intake),
         "urgency": intake.urgency,
         "timeframe": intake.timeframe,
         # Contact data is shared with the education partners only with consent to share

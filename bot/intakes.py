@@ -69,6 +69,18 @@ def submit_intake(session: Session, draft: IntakeDraft, actor: str = "assistant"
     return intake
 
 
+def neighbourhood_dict(intake: Intake) -> dict[str, Any]:
+    """Where the question is about: CBS code and names, or whole city / outside / as typed."""
+    return {
+        "kind": intake.neighbourhood_kind,
+        "code": intake.neighbourhood_code,
+        "name": intake.neighbourhood_name,
+        "district_code": intake.district_code,
+        "district_name": intake.district_name,
+        "as_typed": intake.neighbourhood_text,
+    }
+
+
 def intake_as_dict(intake: Intake, include_contact: bool = True) -> dict[str, Any]:
     """The export shape of an intake; contact details only when consent was given."""
     data: dict[str, Any] = {
@@ -85,14 +97,7 @@ def intake_as_dict(intake: Intake, include_contact: bool = True) -> dict[str, An
         "theme": intake.theme,
         "theme_confidence": intake.theme_confidence,
         "theme_alternatives": json.loads(intake.theme_alternatives) if intake.theme_alternatives else [],
-        "neighbourhood": {
-            "kind": intake.neighbourhood_kind,
-            "code": intake.neighbourhood_code,
-            "name": intake.neighbourhood_name,
-            "district_code": intake.district_code,
-            "district_name": intake.district_name,
-            "as_typed": intake.neighbourhood_text,
-        },
+        "neighbourhood": neighbourhood_dict(intake),
         "urgency": intake.urgency,
         "timeframe": intake.timeframe,
         "consent_contact": intake.consent_contact,

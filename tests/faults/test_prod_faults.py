@@ -124,65 +124,54 @@ def senders(n: int) -> list[str]:
     return [f"fault-{uuid.uuid4().hex[:12]}" for _ in range(n)]
 
 
+def interrupted(stack: Stack, receiver: Receiver, people: int, at: int, fault, name: str) -> None:  # type: ignore[no-untyped-def]
+    """`people` residents get `at` messages into their intake, then `fault()` happens, then they finish."""
+    who = senders(people)
+    for sender in who:
+        for message in SCRIPT[:at]:
+            say(stack, sender, message)
+    fault()
+    for sender in who:
+        for message in SCRIPT[at:]:
+            say(stack, sender, message)
+    row = count(stack, receiver, who, name)
+    assert row["stored"] == people and row["delivered"] == people
+
+
 def test_one_replica_killed_mid_conversation(prod) -> None:  # type: ignore[no-untyped-def]
     stack, receiver, _ = prod
-    people = senders(4)
-    for who in people:
-        for message in SCRIPT[:3]:
-            say(stack, who, message)
-    stack.kill(f"rasa-{stack.rasa_ports[0]}")
-    for who in people:
-        for message in SCRIPT[3:]:
-            say(stack, who, message)
-    row = count(stack, receiver, people, "one Rasa replica killed (SIGKILL) mid-conversation")
-    assert row["stored"] == 4 and row["delivered"] == 4
-    stack.restart(f"rasa-{stack.rasa_ports[0]}")
+    first = f"rasa-{stack.rasa_ports[0]}"
+    interrupted(stack, receiver, 4, 3, lambda: stack.kill(first), "one Rasa replica killed (SIGKILL) mid-conversation")
+    stack.restart(first)
 
 
 def test_action_server_restarted_mid_form(prod) -> None:  # type: ignore[no-untyped-def]
     stack, receiver, _ = prod
-    people = senders(2)
-    for who in people:
-        for message in SCRIPT[:2]:
-            say(stack, who, message)
-    stack.kill("action server", signal.SIGTERM)
-    stack.restart("action server")
-    for who in people:
-        for message in SCRIPT[2:]:
-            say(stack, who, message)
-    row = count(stack, receiver, people, "action server restarted mid-form")
-    assert row["stored"] == 2 and row["delivered"] == 2
+
+    def restart() -> None:
+        stack.kill("action server", signal.SIGTERM)
+        stack.restart("action server")
+
+    interrupted(stack, receiver, 2, 2, restart, "action server restarted mid-form")
 
 
 def test_postgresql_restarted_briefly(prod) -> None:  # type: ignore[no-untyped-def]
     stack, receiver, _ = prod
     version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
-    people = senders(2)
-    for who in people:
-        for message in SCRIPT[:3]:
-            say(stack, who, message)
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
-    for who in people:
-        for message in SCRIPT[3:]:
-            say(stack, who, message)
-    row = count(stack, receiver, people, "PostgreSQL restarted mid-conversation")
-    assert row["stored"] == 2 and row["delivered"] == 2
+    interrupted(stack, receiver, 2, 3, lambda: subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True),
+        "PostgreSQL restarted mid-conversation")
 
 
 def test_redis_restarted(prod) -> None:  # type: ignore[no-untyped-def]
     stack, receiver, redis = prod
-    people = senders(2)
-    for who in people:
-        for message in SCRIPT[:3]:
-            say(stack, who, message)
-    redis.stop()
-    time.sleep(1)
-    redis.start()
-    for who in people:
-        for message in SCRIPT[3:]:
-            say(stack, who, message)
-    row = count(stack, receiver, people, "Redis (lock store) restarted mid-conversation")
-    assert row["stored"] == 2 and row["delivered"] == 2
+
+    def restart() -> None:
+        redis.stop()
+        time.sleep(1)
+        redis.start()
+
+    interrupted(stack, receiver, 2, 3, restart, "Redis (lock store) restarted mid-conversation")
 
 
 def test_the_same_message_twice_at_once(prod) -> None:  # type: ignore[no-untyped-def]
