@@ -155,6 +155,8 @@ def attention(intake: Intake, turns: list[Turn]) -> list[str]:
         reasons.append("attention_place")
     if any(t.fallback for t in turns):
         reasons.append("attention_fallback")
+    if intake.pii_flags:
+        reasons.append("attention_pii")
     return reasons
 
 

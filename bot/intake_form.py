@@ -16,6 +16,7 @@ from typing import Any
 from bot import contact as contact_rules
 from bot.gazetteer import Place, Resolution, get_gazetteer
 from bot.intakes import MAX_DESCRIPTION, ROLES, ROLES_WITH_ORGANISATION
+from bot.privacy import scrub
 from bot.responses import render
 from bot.text import clean_user_text, fold
 from bot.theme_model import PROPOSE_THRESHOLD, get_classifier
@@ -84,11 +85,12 @@ def validate_description(value: Any, slots: dict[str, Any]) -> Outcome:
         return out
     if len(raw.strip()) > MAX_DESCRIPTION:
         return Outcome({"description": None}, "utter_description_too_long")
-    text = clean_user_text(raw, MAX_DESCRIPTION)
+    scrubbed = scrub(clean_user_text(raw, MAX_DESCRIPTION))
+    text = scrubbed.text
     words = _WORDS.findall(text)
     if _is_command(text) or len(words) < MIN_DESCRIPTION_WORDS or len(text) < MIN_DESCRIPTION_CHARS:
         return Outcome({"description": None}, "utter_description_too_short")
-    out = Outcome({"description": text})
+    out = Outcome({"description": text, "description_flags": scrubbed.kinds or None})
     if not slots.get("neighbourhood"):
         found = get_gazetteer().find_in_text(text)
         if found.kind == "place" and found.place:

@@ -28,6 +28,7 @@ class IntakeDraft:
     theme: str | None = None
     theme_confidence: float | None = None
     theme_alternatives: list[str] | None = None
+    pii_flags: list[str] | None = None  # personal data masked in the description (email, phone, bsn)
     neighbourhood_kind: str | None = None
     neighbourhood_code: str | None = None
     neighbourhood_name: str | None = None
@@ -57,6 +58,7 @@ def submit_intake(session: Session, draft: IntakeDraft, actor: str = "assistant"
     values = {f.name: getattr(draft, f.name) for f in fields(draft) if f.name not in _CONTACT_FIELDS}
     values["description"] = draft.description[:MAX_DESCRIPTION]
     values["theme_alternatives"] = json.dumps(draft.theme_alternatives) if draft.theme_alternatives else None
+    values["pii_flags"] = ",".join(draft.pii_flags) if draft.pii_flags else None
     intake = Intake(**values, status="new")
     session.add(intake)
     session.flush()

@@ -44,6 +44,7 @@ class Intake(Base):
     timeframe = Column(String(120))
     consent_contact = Column(Boolean, nullable=False, default=False)
     theme_alternatives = Column(Text)  # JSON list of theme ids, most likely first
+    pii_flags = Column(String(64))  # kinds of personal data masked in the description: email,phone,bsn
     match_id = Column(String(200))  # given by the matching backend
     matching_status = Column(String(32))  # last progress reported by the matching backend
 

@@ -53,6 +53,7 @@ class Stack:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
+            "SANIC_HOST": "127.0.0.1",  # the action server listens on localhost only
         })
         if self.prod:
             env.update(redis_env(self.settings.redis_url))
@@ -71,7 +72,8 @@ class Stack:
     def build(self) -> list[Service]:
         s = self.settings
         return [
-            Service("action server", [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.action_port)],
+            Service("action server", [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.action_port),
+                                      "--logging-config_file", str(ROOT / "bot" / "rasa_logging.yml")],
                     f"http://127.0.0.1:{s.action_port}/health"),
             *[Service(f"rasa-{port}", [PYTHON, "-m", "rasa", "run", "--model", str(self.model), "--endpoints",
                                       "endpoints.prod.yml" if self.prod else "endpoints.yml", "--credentials",

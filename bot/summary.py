@@ -10,7 +10,7 @@ from bot.responses import render
 from bot.themes import get_theme
 
 INTAKE_SLOTS = (
-    "description", "theme", "theme_confidence", "theme_suggestion", "theme_alternatives", "theme_stage", "neighbourhood", "neighbourhood_code", "neighbourhood_kind",
+    "description", "description_flags", "theme", "theme_confidence", "theme_suggestion", "theme_alternatives", "theme_stage", "neighbourhood", "neighbourhood_code", "neighbourhood_kind",
     "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role", "organisation",
     "contact_consent", "contact_name", "contact_details", "field_understood",
 )
@@ -84,6 +84,7 @@ def draft_from_slots(slots: dict[str, Any], language: str, channel: str, sender_
         theme=slots.get("theme"),
         theme_confidence=slots.get("theme_confidence"),
         theme_alternatives=slots.get("theme_alternatives"),
+        pii_flags=slots.get("description_flags"),
         neighbourhood_kind=slots.get("neighbourhood_kind") or ("unresolved" if slots.get("neighbourhood") else None),
         neighbourhood_code=place.code if place else None,
         neighbourhood_name=place.name if place else None,
