@@ -46,12 +46,35 @@ def _cmd_web(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_purge(args: argparse.Namespace) -> int:
+    import time
+
+    from bot.db import session_factory, upgrade
+    from bot.retention import Retention, purge
+
+    url = Settings.from_env().database_url
+    upgrade(url)
+    while True:
+        with session_factory(url).begin() as session:
+            counts = purge(session, Retention.from_env())
+        print(json.dumps(counts), flush=True)
+        if not args.daily:
+            return 0
+        time.sleep(24 * 3600)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from bot.db import session_factory, upgrade
     from bot.intakes import export_jsonl
 
     url = Settings.from_env().database_url
     upgrade(url)
+    if args.person:
+        from bot.retention import person_export
+
+        with session_factory(url)() as session:
+            print(json.dumps(person_export(session, args.person), ensure_ascii=False, indent=2, default=str))
+        return 0
     out = open(args.output, "w", encoding="utf-8") if args.output != "-" else sys.stdout
     try:
         with session_factory(url)() as session:
@@ -226,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     ba.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=_cmd_broker)
 
+    p = sub.add_parser("purge", help="apply the retention periods (idempotent; docs/privacy.md)")
+    p.add_argument("--daily", action="store_true", help="keep running and purge once a day")
+    p.set_defaults(func=_cmd_purge)
+
     p = sub.add_parser("credentials", help="write Rasa credentials with only the channels that are configured")
     p.add_argument("--out", required=True, help="file to write (secrets stay ${VAR} placeholders)")
     p.set_defaults(func=_cmd_credentials)
@@ -234,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["jsonl"], default="jsonl")
     p.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
     p.add_argument("--no-contact", action="store_true", help="leave contact details out")
+    p.add_argument("--person", metavar="EMAIL_OR_PHONE",
+                   help="everything held about one person (a request for access), as JSON")
     p.set_defaults(func=_cmd_export)
     return parser
 

@@ -85,6 +85,7 @@ class Stack:
                             "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],
                     f"http://127.0.0.1:{s.web_port}/healthz"),
             Service("dispatcher", [PYTHON, "-m", "bot.cli", "handoff", "run"], None),
+            Service("retention", [PYTHON, "-m", "bot.cli", "purge", "--daily"], None),
         ]
 
     def start(self, timeout: float = 240.0) -> None:
