@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from bot.config import Settings
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.web.ratelimit import ChatLimits
 
 TOKEN_HEADER = "X-Stadsvraag-Token"
 TOKEN_SALT = "stadsvraag-chat"
@@ -123,6 +124,16 @@ async def demo_page(request: Request) -> Response:
     return request.app.state.templates.TemplateResponse(request, "demo.html", {"lang": lang, "config": config})
 
 
+MAX_CHARS = 2000  # a longer message gets a friendly "please make it shorter" in the widget
+
+
+def limits(request: Request) -> ChatLimits:
+    state = request.app.state
+    if not hasattr(state, "chat_limits"):
+        state.chat_limits = ChatLimits()
+    return state.chat_limits
+
+
 # --- Routes -----------------------------------------------------------------------------------------
 
 async def new_session(request: Request) -> Response:
@@ -159,6 +170,13 @@ async def messages(request: Request) -> Response:
         return answer(request, {"error": "bad_request"}, 400)
     if not isinstance(message, str):
         return answer(request, {"error": "bad_request"}, 400)
+    if len(message) > MAX_CHARS:
+        return answer(request, {"error": "message_too_long", "max_chars": MAX_CHARS}, 413)
+    wait = limits(request).check(conversation_id, request.client.host if request.client else "unknown")
+    if wait:
+        response = answer(request, {"error": "rate_limited", "retry_after": round(wait, 1)}, 429)
+        response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+        return response
     settings: Settings = request.app.state.settings
     try:
         answers = await RasaClient(settings.rasa_replicas).send(conversation_id, message[:MAX_MESSAGE])

@@ -108,8 +108,8 @@ def test_messages_go_to_rasa_under_the_id_inside_the_token_only(client: TestClie
     assert r.status_code == 200, r.text
     assert r.json()[0]["text"] == "echo: hallo" and r.json()[0]["buttons"] == [{"title": "Ja", "payload": "/affirm"}]
     assert rasa.received == [{"path": "/webhooks/rest/webhook", "sender": conversation_of(token), "message": "hallo"}]
-    client.post("/chat/messages", json={"message": "x" * 12_000}, headers={TOKEN_HEADER: token})
-    assert len(rasa.received[-1]["message"]) == 10_000  # capped
+    too_long = client.post("/chat/messages", json={"message": "x" * 2_001}, headers={TOKEN_HEADER: token})
+    assert too_long.status_code == 413 and len(rasa.received) == 1  # never forwarded
 
 
 @pytest.mark.parametrize("bad", ["missing", "empty", "garbage", "forged", "tampered", "expired", "other-salt"])
@@ -158,7 +158,7 @@ def test_bodies_over_16_kib_and_bad_json_are_refused(client: TestClient, rasa: F
         r = client.post("/chat/messages", content=body, headers=headers)
         assert r.status_code == 400 and r.json() == {"error": "bad_request"}, body
     assert rasa.received == []
-    ok = json.dumps({"message": "y" * 16_000})  # just under the limit
+    ok = json.dumps({"message": "y" * 2_000, "note": "z" * 14_000})  # just under the body limit
     assert client.post("/chat/messages", content=ok, headers=headers).status_code == 200
 
 
@@ -281,3 +281,28 @@ def test_the_demo_page_embeds_the_widget_with_one_script_tag(client: TestClient)
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
     assert "innerHTML" not in js.text.replace("no innerHTML", "")
     assert client.get("/static/widget.css").status_code == 200
+
+
+def test_messages_over_2000_characters_get_a_friendly_413(client: TestClient, rasa: FakeRasa) -> None:
+    token = new_token(client)
+    r = client.post("/chat/messages", json={"message": "x" * 2001}, headers={"X-Stadsvraag-Token": token})
+    assert r.status_code == 413 and r.json()["error"] == "message_too_long"
+    ok = client.post("/chat/messages", json={"message": "x" * 2000}, headers={"X-Stadsvraag-Token": token})
+    assert ok.status_code == 200
+
+
+def test_rate_limits_per_conversation_and_per_address(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.web.ratelimit import ChatLimits
+
+    monkeypatch.setenv("CHAT_LIMIT_PER_CONVERSATION", "3")
+    monkeypatch.setenv("CHAT_LIMIT_PER_IP", "7")
+    client.app.state.chat_limits = ChatLimits()
+    first, second = new_token(client), new_token(client)
+    codes = [client.post("/chat/messages", json={"message": "hoi"}, headers={"X-Stadsvraag-Token": first}).status_code
+             for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = client.post("/chat/messages", json={"message": "hoi"}, headers={"X-Stadsvraag-Token": first})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    codes = [client.post("/chat/messages", json={"message": "hoi"}, headers={"X-Stadsvraag-Token": second}).status_code
+             for _ in range(3)]
+    assert codes == [200, 200, 429]  # the address's limit of 7 (limited requests count too) is reached

@@ -19,6 +19,7 @@
       connecting: "Opnieuw verbinden…", back: "De verbinding is hersteld.",
       expired: "Je gesprek was verlopen. We zijn een nieuw gesprek begonnen.",
       tooLong: "Dit bericht is te lang. Maak het korter en probeer het opnieuw.",
+      slowDown: "Je stuurt veel berichten kort na elkaar. Even geduld, ik verstuur je bericht zo.",
       error: "Er ging iets mis. Probeer het opnieuw." },
     en: { launcher: "Ask your question", title: "Stadsvraag", close: "Close chat",
       intro: "Ask your question about your neighbourhood or about Leiden. Start with ‘hello’, for example.",
@@ -30,6 +31,7 @@
       connecting: "Reconnecting…", back: "The connection is back.",
       expired: "Your conversation had expired. We started a new one.",
       tooLong: "This message is too long. Please shorten it and try again.",
+      slowDown: "You are sending many messages in a short time. Please wait a moment; I will send your message shortly.",
       error: "Something went wrong. Please try again." }
   };
 
@@ -261,6 +263,13 @@
       .then(function (r) {
         if (r.status === 401 && !item.renewed) { item.renewed = true; forget(); say("notice", t.expired); return; }
         if (r.status === 400 || r.status === 413) { queue.shift(); say("error", r.status === 413 ? t.tooLong : t.error); return; }
+        if (r.status === 429) { // too many messages: wait as asked, then send the same message
+          var after = Math.min(60, Math.max(1, parseInt(r.headers.get("Retry-After") || "5", 10)));
+          say("notice", t.slowDown);
+          clearTimeout(timer);
+          timer = setTimeout(retryNow, after * 1000);
+          return "wait";
+        }
         if (!r.ok) { throw new Error("messages " + r.status); }
         return r.json().then(function (answers) {
           queue.shift();
@@ -275,7 +284,7 @@
           if (first) { scroller.scrollTop = Math.min(first.offsetTop - 8, scroller.scrollHeight); }
         });
       })
-      .then(function () { busy = false; typing.hidden = true; if (!queue.length) { focusHere(); } pump(); },
+      .then(function (state) { busy = false; typing.hidden = true; if (state === "wait") { return; } if (!queue.length) { focusHere(); } pump(); },
         function () {
           busy = false;
           typing.hidden = true;
