@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: run run-prod test bootstrap train validate test-stories pytest lint services bench clean
 
-## run: install what is missing, train if needed, start assistant + action server + chat page (SQLite)
+## run: install what is missing, train if needed, start assistant, action server, chat widget, dashboard (SQLite)
 run: train
 	@$(BIN)/stadsvraag run
 
@@ -50,6 +50,7 @@ bench: train services
 	$(BIN)/python bench/dispatcher_throughput.py
 	$(BIN)/python bench/conversation_turns.py
 	$(BIN)/python bench/queue_page.py
+	$(BIN)/python bench/load.py --users 1,10,50 --conversations 1000 --soak-seconds 600
 	$(BIN)/rasa test nlu --model "$$($(BIN)/stadsvraag model-path)" --nlu tests/nlu --out bench/results/nlu
 
 clean:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -31,6 +30,7 @@ from bot.training import train_if_stale
 from tests.conftest import _postgres_database
 from tests.e2e.conftest import free_port
 from tests.handoff.receiver import Receiver
+from tests.services import PrivateRedis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 ROWS: list[dict] = []
@@ -38,30 +38,11 @@ SCRIPT = ["hallo", "Ik woon in de Merenwijk en maak me zorgen over eenzame ouder
           '/choose{"asker_role":"resident"}', "nee", "ja"]
 
 
-class Redis:
-    """A private redis-server for these tests, so restarting it disturbs nothing else."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(self.port),
-                                      "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                                     stdout=subprocess.DEVNULL)
-        time.sleep(0.5)
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
 @pytest.fixture(scope="module")
-def prod() -> Iterator[tuple[Stack, Receiver, Redis]]:
+def prod() -> Iterator[tuple[Stack, Receiver, PrivateRedis]]:
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     receiver = Receiver(secret).start()
-    redis = Redis()
+    redis = PrivateRedis()
     redis.start()
     tmp = Path(tempfile.mkdtemp())
     for url in _postgres_database():
