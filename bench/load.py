@@ -862,11 +862,11 @@ def markdown(results: dict) -> str:
               "conversations in progress then finish; throughput = everything answered / the level's whole time. "
               "CPU % is per process over the level (100 = one core; the machine has "
               f"{results['machine']['cores']} cores); 'other processes' is load on the machine that is not ours.",
-              "",
+              "", *bottlenecks(results), "",
               "## Training and model load", "",
               "| | ours | baseline |", "| --- | --- | --- |"]
     tr, b = results.get("training") or {}, results["configs"].get("baseline") or {}
-    lines.append(f"| `rasa train` (s) | {fmt(tr.get('seconds'))} ({tr.get('how', '')}; {tr.get('source', '')}) "
+    lines.append(f"| `rasa train` (s) | {fmt(tr.get('seconds'))} ({'; '.join(x for x in (tr.get('how'), tr.get('source')) if x)}) "
                  f"| {fmt(b.get('train_seconds'))} (`rasa train --force`; `rasa init` incl. training "
                  f"{fmt(b.get('rasa_init_seconds_including_training'))}) |")
     lines.append(f"| model size (MB) | {fmt((results.get('model') or {}).get('mb'))} | {fmt(b.get('model_mb'))} |")
@@ -923,6 +923,29 @@ def markdown(results: dict) -> str:
     lines += ["", "Full numbers (CPU per process per level, error samples, log excerpts): `bench/results/load.json`; "
               "plot: `bench/results/load.png`.", ""]
     return "\n".join(lines)
+
+
+def bottlenecks(results: dict) -> list[str]:
+    """Per configuration, at its highest concurrency: the busiest process and how busy the machine was."""
+    out = []
+    cores = results["machine"]["cores"] or 1
+    for kind, cfg in results["configs"].items():
+        levels = cfg.get("levels") or {}
+        if not levels:
+            continue
+        top = max(levels, key=int)
+        cpu = levels[top].get("cpu_percent") or {}
+        ours = {k: v for k, v in cpu.items() if not k.startswith(("machine", "other", "load generator"))}
+        if not ours:
+            continue
+        busiest = max(ours, key=lambda k: ours[k])
+        total = cpu.get("machine total (of 200)", 0)
+        verdict = ("CPU-bound on that one process: it uses one core (a single Python "
+                   "process, asyncio) while the other cores idle" if ours[busiest] >= 85 and total < 100 * cores - 40 else
+                   "the machine's cores are nearly all busy" if total >= 100 * cores - 30 else "not CPU-bound")
+        out.append(f"- Bottleneck, {kind} at {top} users: busiest process {busiest} at {ours[busiest]:.0f} % CPU, "
+                   f"machine {total:.0f} % of {100 * cores} — {verdict}.")
+    return out
 
 
 def problems(results: dict) -> list[str]:
