@@ -144,16 +144,6 @@ class Gazetteer:
                     return Resolution("outside", text=text)
         return Resolution("unknown", text=text)
 
-    def search(self, query: str, limit: int = 10) -> list[Place]:
-        """Places whose names look like `query` (for pick lists)."""
-        key = _strip_article(_fold(query))
-        hits = process.extract(key, self._choices, scorer=fuzz.WRatio, limit=limit * 2)
-        seen: dict[str, Place] = {}
-        for name, _score, _ in hits:
-            for code in sorted(self._names[name]):
-                seen.setdefault(code, self.places[code])
-        return list(seen.values())[:limit]
-
 
 @lru_cache(maxsize=4)
 def get_gazetteer(municipality: str = "leiden") -> Gazetteer:

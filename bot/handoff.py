@@ -16,7 +16,6 @@ import logging
 import os
 import random
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -372,14 +371,3 @@ def outbox_counts(session: Session) -> dict[str, int]:
 
     rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     return {status: count for status, count in rows}
-
-
-def wait_until_delivered(sessions: sessionmaker, timeout: float) -> bool:  # pragma: no cover - used by tools
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with sessions() as s:
-            counts = outbox_counts(s)
-        if not counts.get(PENDING) and not counts.get(DELIVERING):
-            return True
-        time.sleep(0.2)
-    return False

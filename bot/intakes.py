@@ -119,8 +119,3 @@ def export_jsonl(session: Session, out: IO[str], include_contact: bool = True) -
         out.write(json.dumps(intake_as_dict(intake, include_contact), ensure_ascii=False) + "\n")
         n += 1
     return n
-
-
-def draft_fields() -> list[str]:
-    return [f.name for f in fields(IntakeDraft)]
-

@@ -37,7 +37,3 @@ def render(key: str, language: str | None, **values: str) -> str:
     for name, value in values.items():
         text = text.replace("{" + name + "}", value)
     return text
-
-
-def has(key: str) -> bool:
-    return key in _responses()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -87,7 +86,3 @@ def require(role: str = "broker") -> Callable[[Handler], Handler]:
         return wrapper
 
     return decorate
-
-
-def current_user(request: Request) -> dict[str, Any] | None:
-    return request.session.get("user")
