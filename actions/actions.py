@@ -12,11 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import DomainFormValidationAction
-from bot import intake_form
+from bot import erasure, erasure_form, intake_form
 from bot.config import Settings
 from bot.db import session_factory
 from bot.fields import FIELD_RESETS, field_from_text
 from bot.handoff import HandoffSettings, submit_confirmed
+from bot.intakes import record_anonymous
 from bot.language import DEFAULT_LANGUAGE, choose_language
 from bot.summary import (
     INTAKE_SLOTS,
@@ -128,6 +129,10 @@ class ActionSubmitIntake(Action):
         if not draft.description:
             dispatcher.utter_message(response="utter_ask_description")
             return []
+        keep = slots_kept_for_next_intake(tracker.slots)
+        reset = [SlotSet(slot, None) for slot in INTAKE_SLOTS if slot not in keep]
+        if tracker.get_slot("consent_store") is not True:
+            return self.not_stored(dispatcher, draft) + reset
         try:
             with _sessions().begin() as session:
                 intake = submit_confirmed(session, draft, HandoffSettings.from_env())
@@ -138,8 +143,17 @@ class ActionSubmitIntake(Action):
             return []
         logger.info("intake %s stored", reference)
         dispatcher.utter_message(response="utter_intake_saved", reference=reference)
-        keep = slots_kept_for_next_intake(tracker.slots)
-        return [SlotSet(slot, None) for slot in INTAKE_SLOTS if slot not in keep] + [SlotSet("reference", reference)]
+        return reset + [SlotSet("reference", reference)]
+
+    def not_stored(self, dispatcher: CollectingDispatcher, draft) -> list[EventType]:  # type: ignore[no-untyped-def]
+        """Without consent to store: an anonymous count only, and this conversation is deleted."""
+        try:
+            with _sessions().begin() as session:
+                record_anonymous(session, draft)
+        except Exception:
+            logger.exception("counting an anonymous question failed")
+        dispatcher.utter_message(response="utter_not_stored")
+        return [SlotSet("forget_conversation", True)]
 
 
 class ActionResetField(Action):
@@ -165,4 +179,46 @@ class ActionResetIntake(Action):
         return "action_reset_intake"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [SlotSet("requested_slot", None)] + [SlotSet(s, None) for s in INTAKE_SLOTS]
+        return [SlotSet("requested_slot", None)] + [SlotSet(s, None) for s in INTAKE_SLOTS + ERASURE_SLOTS]
+
+
+ERASURE_SLOTS = ("erasure_reference", "erasure_proof")
+
+
+class ValidateErasureForm(DomainFormValidationAction):
+    validators = erasure_form.VALIDATORS
+
+    def name(self) -> str:
+        return "validate_erasure_form"
+
+
+class ActionEraseData(Action):
+    """Erase the intake whose reference and contact the resident gave; a few wrong tries end it."""
+
+    def name(self) -> str:
+        return "action_erase_data"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reset: list[EventType] = [SlotSet(s, None) for s in ERASURE_SLOTS]
+        attempts = int(tracker.get_slot("erasure_attempts") or 0)
+        if attempts >= erasure.MAX_ATTEMPTS:
+            dispatcher.utter_message(response="utter_erasure_too_many")
+            return reset
+        reference = tracker.get_slot("erasure_reference") or ""
+        try:
+            with _sessions().begin() as session:
+                intake = erasure.find_for_requester(session, reference, tracker.get_slot("erasure_proof") or "")
+                if intake is not None:
+                    erasure.erase_intake(session, intake, "resident (chat)", "verzoek in de chat", erasure.RESIDENT,
+                                         HandoffSettings.from_env())
+        except Exception:
+            logger.exception("erasure failed (conversation %s)", tracker.sender_id)
+            dispatcher.utter_message(response="utter_erasure_failed")
+            return reset
+        if intake is None:
+            logger.info("erasure request not matched (conversation %s, attempt %d)", tracker.sender_id, attempts + 1)
+            dispatcher.utter_message(response="utter_erasure_not_found")
+            return reset + [SlotSet("erasure_attempts", attempts + 1)]
+        logger.info("intake %s erased on the resident's request", reference)
+        dispatcher.utter_message(response="utter_erasure_done", reference=reference)
+        return reset + [SlotSet("forget_conversation", True)]

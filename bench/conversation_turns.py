@@ -30,23 +30,23 @@ from tests.e2e.conftest import free_port  # noqa: E402
 SCRIPTS = {
     "nl, all in one message, with contact": [
         "hallo", "Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend", "ja",
-        '/choose{"asker_role":"resident"}', "ja", "Sanne de Vries", "sanne@example.nl", "ja"],
+        '/choose{"asker_role":"resident"}', "ja", "ja", "ja", "Sanne de Vries", "sanne@example.nl", "ja"],
     "nl, question first, anonymous": [
         "In de Stevenshof hangen jongeren rond bij het winkelcentrum en bewoners voelen zich onveilig, geen haast",
-        '/choose{"theme":"safety"}', "ik ben bewoner", "nee", "ja"],
+        '/choose{"theme":"safety"}', "ik ben bewoner", "ja", "nee", "nee", "ja"],
     "nl, one by one, anonymous": [
         "hoi", "Er ligt heel veel zwerfafval rond de speeltuin bij ons in de straat", '/choose{"theme":"sustainability_biodiversity"}',
-        "Groenoord", "normaal", '/choose{"asker_role":"resident"}', "nee", "ja"],
+        "Groenoord", "normaal", '/choose{"asker_role":"resident"}', "ja", "ja", "nee", "ja"],
     "en, all in one message, with contact": [
         "hello", "I live in Stevenshof and I am worried about lonely elderly people, it is quite urgent", "yes",
-        '/choose{"asker_role":"resident"}', "yes", "Sam Jones", "+31 6 12345678", "yes"],
+        '/choose{"asker_role":"resident"}', "yes", "yes", "yes", "Sam Jones", "+31 6 12345678", "yes"],
     "en, one by one, organisation, anonymous": [
         "hi", "Parents in our area cannot afford sports clubs for their children and we want to understand why",
         '/choose{"theme":"poverty_livelihood"}', "de Kooi", "no rush", '/choose{"asker_role":"organisation"}',
-        "Stichting Kinderkansen", "no", "yes"],
+        "Stichting Kinderkansen", "yes", "yes", "no", "yes"],
     "en, question first, anonymous": [
         "There is a lot of litter and heat in our stony street and we want more green", '/choose{"theme":"sustainability_biodiversity"}',
-        "Transvaal", "normal", "I'm a resident", "no", "yes"],
+        "Transvaal", "normal", "I'm a resident", "yes", "no", "no", "yes"],
 }
 
 

@@ -11,6 +11,7 @@ FIELD_WORDS: dict[str, tuple[str, ...]] = {
     "neighbourhood": ("buurt", "wijk", "plek", "locatie", "plaats", "neighbourhood", "neighborhood", "area", "district", "location", "place"),
     "urgency": ("urgentie", "haast", "dringend", "spoed", "deadline", "termijn", "urgency", "urgent", "priority", "timeframe"),
     "asker_role": ("rol", "wie ik ben", "functie", "organisatie", "role", "organisation", "organization"),
+    "consent": ("toestemming", "bewaren", "delen", "consent", "permission", "share"),
     "contact": ("contact", "naam", "e mail", "email", "mail", "telefoon", "telefoonnummer", "nummer", "name", "phone", "number"),
 }
 
@@ -23,6 +24,8 @@ FIELD_RESETS: dict[str, dict[str, object]] = {
                       "neighbourhood_candidates": None, "neighbourhood_text": None},
     "urgency": {"urgency": None, "timeframe": None},
     "asker_role": {"asker_role": None, "organisation": None},
+    "consent": {"consent_store": None, "consent_share": None, "contact_consent": None, "contact_name": None,
+                "contact_details": None},
     "contact": {"contact_consent": None, "contact_name": None, "contact_details": None},
 }
 

@@ -132,6 +132,7 @@ def verify(secret: str, body: bytes, headers: dict[str, str]) -> Any:
 def build_payload(intake: Intake, settings: HandoffSettings, event_type: str = EVENT_READY) -> dict[str, Any]:
     """The intake as the matching backend receives it (schemas/intake.v1.json)."""
     alternatives = json.loads(intake.theme_alternatives) if intake.theme_alternatives else []
+    share_contact = bool(intake.consent_share and intake.consent_contact and intake.erased_at is None)
     payload: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "event": event_type,
@@ -147,11 +148,14 @@ def build_payload(intake: Intake, settings: HandoffSettings, event_type: str = E
         "neighbourhood": neighbourhood_dict(intake),
         "urgency": intake.urgency,
         "timeframe": intake.timeframe,
-        # Contact data is shared with the education partners only with consent to share
-        # (asked from the privacy issue on); consent to be contacted alone does not share it.
-        "consent": {"contact": bool(intake.consent_contact), "share_contact": False},
+        # Every stored intake had consent to store. The question may go to the education partners only
+        # with consent to share; contact data travels only with consent to share AND to be contacted.
+        "consent": {"store": True, "share_with_partners": bool(intake.consent_share),
+                    "contact": bool(intake.consent_contact), "share_contact": share_contact},
         "dashboard_url": f"{settings.dashboard_url}/intakes/{intake.uuid}",
     }
+    if share_contact and intake.contact is not None:
+        payload["contact"] = {"name": intake.contact.name, "email": intake.contact.email, "phone": intake.contact.phone}
     return payload
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import consent
 from bot import contact as contact_rules
 from bot.gazetteer import Place, Resolution, get_gazetteer
 from bot.intakes import MAX_DESCRIPTION, ROLES, ROLES_WITH_ORGANISATION
@@ -43,9 +44,11 @@ def required_slots(slots: dict[str, Any]) -> list[str]:
     order = ["description", "theme", "neighbourhood", "urgency", "asker_role"]
     if slots.get("asker_role") in ROLES_WITH_ORGANISATION:
         order.append("organisation")
-    order.append("contact_consent")
-    if slots.get("contact_consent") is True:
-        order += ["contact_name", "contact_details"]
+    order.append("consent_store")
+    if slots.get("consent_store") is not False:  # without consent to store, nothing more is asked
+        order += ["consent_share", "contact_consent"]
+        if slots.get("contact_consent") is True:
+            order += ["contact_name", "contact_details"]
     return order
 
 
@@ -265,16 +268,31 @@ def validate_organisation(value: Any, slots: dict[str, Any]) -> Outcome:
     return Outcome({"organisation": text})
 
 
-def validate_contact_consent(value: Any, slots: dict[str, Any]) -> Outcome:
-    if isinstance(value, bool):
-        return Outcome({"contact_consent": value})
-    if isinstance(value, str):
-        key = fold(value)
-        if key in {"true", "ja", "yes", "ja dat mag", "yes you may", "prima", "ok", "oke", "goed"}:
-            return Outcome({"contact_consent": True})
-        if key in {"false", "nee", "no", "anoniem", "anonymous", "liever niet", "rather not"}:
-            return Outcome({"contact_consent": False})
-    return Outcome({"contact_consent": None}, "utter_contact_consent_unclear")
+def _consent_validator(kind: str):  # type: ignore[no-untyped-def]
+    """Yes or no to one consent question; the answer is logged with its moment and text version."""
+    slot = consent.SLOTS[kind]
+
+    def validate(value: Any, slots: dict[str, Any]) -> Outcome:
+        given = consent.yes_or_no(value)
+        if given is None:
+            return Outcome({slot: None}, "utter_consent_unclear")
+        log = dict(slots.get("consent_log") or {})
+        log[kind] = consent.answer(kind, given, slots.get("language"))
+        out = Outcome({slot: given, "consent_log": log})
+        if kind == "store" and not given:  # nothing more is asked or kept
+            out.slots.update({"consent_share": None, "contact_consent": None, "contact_name": None,
+                              "contact_details": None})
+        if kind == "contact" and not given:
+            out.slots.update({"contact_name": None, "contact_details": None})
+        return out
+
+    validate.__name__ = f"validate_{slot}"
+    return validate
+
+
+validate_consent_store = _consent_validator("store")
+validate_consent_share = _consent_validator("share")
+validate_contact_consent = _consent_validator("contact")
 
 
 def validate_contact_name(value: Any, slots: dict[str, Any]) -> Outcome:
@@ -302,6 +320,8 @@ VALIDATORS = {
     "urgency": validate_urgency,
     "asker_role": validate_asker_role,
     "organisation": validate_organisation,
+    "consent_store": validate_consent_store,
+    "consent_share": validate_consent_share,
     "contact_consent": validate_contact_consent,
     "contact_name": validate_contact_name,
     "contact_details": validate_contact_details,

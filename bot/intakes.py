@@ -10,7 +10,8 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.models import Contact, Intake, IntakeEvent, utcnow
+from bot.consent import ConsentRecord, store_consents
+from bot.models import AnonymousQuestion, Contact, Intake, IntakeEvent, utcnow
 
 ROLES = ("resident", "neighbourhood_worker", "organisation", "municipality", "other")
 ROLES_WITH_ORGANISATION = ("organisation", "neighbourhood_worker", "municipality")
@@ -40,12 +41,15 @@ class IntakeDraft:
     asker_role: str | None = None
     organisation: str | None = None
     consent_contact: bool = False
+    consent_share: bool = False
+    consents: list[ConsentRecord] | None = None  # the answers to the consent questions, with text versions
     contact_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
 
 
 _CONTACT_FIELDS = {"contact_name", "contact_email", "contact_phone"}
+_NOT_COLUMNS = _CONTACT_FIELDS | {"consents"}
 
 
 def reference_for(intake_id: int, created: datetime) -> str:
@@ -55,7 +59,7 @@ def reference_for(intake_id: int, created: datetime) -> str:
 
 def submit_intake(session: Session, draft: IntakeDraft, actor: str = "assistant") -> Intake:
     """Store a confirmed intake, its contact (only with consent) and a 'created' history row."""
-    values = {f.name: getattr(draft, f.name) for f in fields(draft) if f.name not in _CONTACT_FIELDS}
+    values = {f.name: getattr(draft, f.name) for f in fields(draft) if f.name not in _NOT_COLUMNS}
     values["description"] = draft.description[:MAX_DESCRIPTION]
     values["theme_alternatives"] = json.dumps(draft.theme_alternatives) if draft.theme_alternatives else None
     values["pii_flags"] = ",".join(draft.pii_flags) if draft.pii_flags else None
@@ -66,9 +70,20 @@ def submit_intake(session: Session, draft: IntakeDraft, actor: str = "assistant"
     if draft.consent_contact and (draft.contact_email or draft.contact_phone or draft.contact_name):
         session.add(Contact(intake_id=intake.id, name=draft.contact_name, email=draft.contact_email,
                             phone=draft.contact_phone))
+    store_consents(session, intake.id, draft.consents or [])
     session.add(IntakeEvent(intake_id=intake.id, actor=actor, kind="created", new_value="new"))
     session.flush()
     return intake
+
+
+def record_anonymous(session: Session, draft: IntakeDraft) -> AnonymousQuestion:
+    """Without consent to store: only an anonymous count (month, theme, place code, no text, no person)."""
+    row = AnonymousQuestion(month=utcnow().strftime("%Y-%m"), language=draft.language, channel=draft.channel,
+                            theme=draft.theme, neighbourhood_code=draft.neighbourhood_code or draft.district_code,
+                            urgency=draft.urgency, asker_role=draft.asker_role)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def neighbourhood_dict(intake: Intake) -> dict[str, Any]:
@@ -103,6 +118,10 @@ def intake_as_dict(intake: Intake, include_contact: bool = True) -> dict[str, An
         "urgency": intake.urgency,
         "timeframe": intake.timeframe,
         "consent_contact": intake.consent_contact,
+        "consent_share": intake.consent_share,
+        "consents": [{"kind": c.kind, "given": c.given, "answered_at": c.answered_at.isoformat(),
+                      "text_version": c.text_version} for c in intake.consents],
+        "erased_at": intake.erased_at.isoformat() if intake.erased_at else None,
         "match_id": intake.match_id,
         "matching_status": intake.matching_status,
     }
@@ -113,7 +132,7 @@ def intake_as_dict(intake: Intake, include_contact: bool = True) -> dict[str, An
 
 def export_jsonl(session: Session, out: IO[str], include_contact: bool = True) -> int:
     """Write all intakes, oldest first, one JSON object per line. Returns the count."""
-    rows = session.scalars(select(Intake).options(selectinload(Intake.contact)).order_by(Intake.id))
+    rows = session.scalars(select(Intake).options(selectinload(Intake.contact), selectinload(Intake.consents)).order_by(Intake.id))
     n = 0
     for intake in rows:
         out.write(json.dumps(intake_as_dict(intake, include_contact), ensure_ascii=False) + "\n")

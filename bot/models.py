@@ -43,12 +43,15 @@ class Intake(Base):
     urgency = Column(String(8))
     timeframe = Column(String(120))
     consent_contact = Column(Boolean, nullable=False, default=False)
+    consent_share = Column(Boolean, nullable=False, default=False)  # may go to the education partners
+    erased_at = Column(DateTime(timezone=True))  # personal data erased on request (art. 17 AVG)
     theme_alternatives = Column(Text)  # JSON list of theme ids, most likely first
     pii_flags = Column(String(64))  # kinds of personal data masked in the description: email,phone,bsn
     match_id = Column(String(200))  # given by the matching backend
     matching_status = Column(String(32))  # last progress reported by the matching backend
 
     contact = relationship("Contact", back_populates="intake", uselist=False, cascade="all, delete-orphan")
+    consents = relationship("Consent", back_populates="intake", order_by="Consent.id", cascade="all, delete-orphan")
     events = relationship("IntakeEvent", back_populates="intake", order_by="IntakeEvent.id", cascade="all, delete-orphan")
 
 
@@ -66,6 +69,48 @@ class Contact(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     intake = relationship("Intake", back_populates="contact")
+
+
+class Consent(Base):
+    """One answer to one consent question: what was asked (text version), what was answered, when."""
+
+    __tablename__ = "consents"
+
+    id = Column(Integer, primary_key=True)
+    intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)  # store | share | contact
+    given = Column(Boolean, nullable=False)
+    answered_at = Column(DateTime(timezone=True), nullable=False)
+    text_version = Column(String(80), ForeignKey("consent_texts.version"), nullable=False)
+
+    intake = relationship("Intake", back_populates="consents")
+
+
+class ConsentText(Base):
+    """The exact text of a consent question as shown, by version (response, language, content hash)."""
+
+    __tablename__ = "consent_texts"
+
+    version = Column(String(80), primary_key=True)
+    kind = Column(String(16), nullable=False)
+    language = Column(String(2), nullable=False)
+    text = Column(Text, nullable=False)
+    first_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AnonymousQuestion(Base):
+    """What is kept of a question without consent to store it: no text, no person, no exact time."""
+
+    __tablename__ = "anonymous_questions"
+
+    id = Column(Integer, primary_key=True)
+    month = Column(String(7), nullable=False, index=True)  # YYYY-MM
+    language = Column(String(2), nullable=False)
+    channel = Column(String(32), nullable=False)
+    theme = Column(String(64))
+    neighbourhood_code = Column(String(16))
+    urgency = Column(String(8))
+    asker_role = Column(String(32))
 
 
 class IntakeEvent(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.consent import records_from_log
 from bot.gazetteer import get_gazetteer
 from bot.intakes import IntakeDraft
 from bot.responses import render
@@ -12,7 +13,8 @@ from bot.themes import get_theme
 INTAKE_SLOTS = (
     "description", "description_flags", "theme", "theme_confidence", "theme_suggestion", "theme_alternatives", "theme_stage", "neighbourhood", "neighbourhood_code", "neighbourhood_kind",
     "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role", "organisation",
-    "contact_consent", "contact_name", "contact_details", "field_understood",
+    "consent_store", "consent_share", "contact_consent", "consent_log", "contact_name", "contact_details",
+    "field_understood",
 )
 
 
@@ -55,6 +57,7 @@ def summary_values(slots: dict[str, Any], language: str | None) -> dict[str, str
     role_text = render(f"utter_label_role_{role}", language)
     if slots.get("organisation"):
         role_text = f"{role_text} ({slots['organisation']})"
+    yes, no = render("utter_label_yes", language), render("utter_label_no", language)
     if slots.get("contact_consent"):
         contact_text = ", ".join(v for v in (slots.get("contact_name"), slots.get("contact_details")) if v)
     else:
@@ -66,15 +69,18 @@ def summary_values(slots: dict[str, Any], language: str | None) -> dict[str, str
         "urgency_label": f"{urgency_text} ({frame})" if frame else urgency_text,
         "role_label": role_text,
         "contact_label": contact_text,
+        "store_label": yes if slots.get("consent_store") else no,
+        "share_label": yes if slots.get("consent_store") and slots.get("consent_share") else no,
     }
 
 
 def draft_from_slots(slots: dict[str, Any], language: str, channel: str, sender_id: str | None) -> IntakeDraft:
-    """The intake to store. Contact data is only taken when consent was given."""
+    """The intake to store. Contact data is only taken when consent to store and to be contacted was given."""
     gazetteer = get_gazetteer()
     code = slots.get("neighbourhood_code")
     place = gazetteer.places.get(code) if code else None
-    consent = slots.get("contact_consent") is True
+    stored = slots.get("consent_store") is True
+    consent = stored and slots.get("contact_consent") is True
     details = slots.get("contact_details") if consent else None
     return IntakeDraft(
         language=language,
@@ -96,13 +102,18 @@ def draft_from_slots(slots: dict[str, Any], language: str, channel: str, sender_
         asker_role=slots.get("asker_role"),
         organisation=slots.get("organisation"),
         consent_contact=consent,
+        consent_share=stored and slots.get("consent_share") is True,
+        consents=records_from_log(slots.get("consent_log"), slots),
         contact_name=slots.get("contact_name") if consent else None,
         contact_email=details if details and "@" in details else None,
         contact_phone=details if details and "@" not in details else None,
     )
 
 
-WORKER_SLOTS = ("asker_role", "organisation", "contact_consent", "contact_name", "contact_details")
+# A worker answers the consent questions once per conversation; they apply to each next question,
+# with the moment and text version of the original answer.
+WORKER_SLOTS = ("asker_role", "organisation", "consent_store", "consent_share", "contact_consent", "consent_log",
+                "contact_name", "contact_details")
 
 
 def slots_kept_for_next_intake(slots: dict[str, Any]) -> tuple[str, ...]:

@@ -6,6 +6,10 @@ asked everything again and their earlier answers would be lost to the conversati
 checks connections before use (pool_pre_ping) and retries reads and writes for a short while,
 so a restart of a few seconds is invisible; a longer outage ends in an error the user sees
 (and can retry), never in a silent reset.
+
+It also forgets: when a turn ends with the slot `forget_conversation` set (no consent to store the
+question, or the resident's data was just erased), every stored event of that conversation is
+deleted right after the turn is saved, so no transcript is kept and the next message starts afresh.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 logger = logging.getLogger(__name__)
+FORGET_SLOT = "forget_conversation"
 RETRIES = 20
 PAUSE = 0.5
 
@@ -51,3 +56,13 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker) -> None:  # type: ignore[no-untyped-def]
         await self._again("write", lambda: super(ResilientSQLTrackerStore, self).save(tracker))
+        if tracker.get_slot(FORGET_SLOT):
+            await self._again("forget", lambda: self.forget(tracker.sender_id))
+
+    async def forget(self, sender_id: str) -> int:
+        """Delete every stored event of one conversation."""
+        with self.session_scope() as session:
+            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
+            session.commit()
+        logger.info("conversation forgotten (%d events deleted)", deleted)
+        return int(deleted or 0)

@@ -78,17 +78,19 @@ def test_a_worker_logs_two_questions_on_telegram(channels) -> None:  # type: ign
     telegram(stack, 2, "Buurt: Stevenshof. Thema: jongeren. Urgentie: hoog. Vraag: Jongeren hangen 's avonds "
                        "rond bij het winkelcentrum en bewoners voelen zich onveilig.")
     telegram(stack, 3, "Buurtteam Stevenshof")
-    telegram(stack, 4, callback='/choose{"contact_consent":true}')
-    telegram(stack, 5, "Fatima el Amrani")
-    telegram(stack, 6, "fatima@example.nl")
-    telegram(stack, 7, callback="/affirm")
+    telegram(stack, 4, callback='/choose{"consent_store":true}')
+    telegram(stack, 5, callback='/choose{"consent_share":true}')
+    telegram(stack, 6, callback='/choose{"contact_consent":true}')
+    telegram(stack, 7, "Fatima el Amrani")
+    telegram(stack, 8, "fatima@example.nl")
+    telegram(stack, 9, callback="/affirm")
     # a second question in the same conversation: no questions about the worker again
     before = len(recorder.sent("/sendMessage"))
-    telegram(stack, 8, "Buurt: de Kooi. Thema: armoede. Urgentie: normaal. Vraag: Veel gezinnen in de flats kunnen "
+    telegram(stack, 10, "Buurt: de Kooi. Thema: armoede. Urgentie: normaal. Vraag: Veel gezinnen in de flats kunnen "
                        "de energierekening niet betalen en kinderen stoppen met sport.")
     summary = [m["text"] for m in recorder.sent("/sendMessage")[before:]]
     assert any("De Kooi" in t and "Fatima el Amrani" in t for t in summary), summary
-    telegram(stack, 9, callback="/affirm")
+    telegram(stack, 11, callback="/affirm")
 
     texts = [m.get("text", "") for m in recorder.sent("/sendMessage")]
     assert any(t.startswith("Fijn dat je als buurtwerker") for t in texts)
@@ -103,6 +105,10 @@ def test_a_worker_logs_two_questions_on_telegram(channels) -> None:  # type: ign
         assert intakes[1].theme == "poverty_livelihood"
         contacts = s.scalars(select(Contact).where(Contact.intake_id.in_([i.id for i in intakes]))).all()
         assert [(c.name, c.email) for c in contacts] == [("Fatima el Amrani", "fatima@example.nl")] * 2
+        # the worker answered the consent questions once; both questions carry those answers
+        for intake in intakes:
+            assert {c.kind: c.given for c in intake.consents} == {"store": True, "share": True, "contact": True}
+        assert [c.answered_at for c in intakes[0].consents] == [c.answered_at for c in intakes[1].consents]
 
 
 def test_a_worker_logs_a_question_on_whatsapp(channels) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +117,7 @@ def test_a_worker_logs_a_question_on_whatsapp(channels) -> None:  # type: ignore
     for text in ["I'm a community worker logging a question for residents",
                  "Neighbourhood: de Kooi. Theme: poverty. Urgency: no rush. Question: Many families in the flats "
                  "cannot pay the energy bill and their children stop doing sports.",
-                 "Neighbourhood team North", "no", "yes"]:
+                 "Neighbourhood team North", "yes", "yes", "no", "yes"]:
         assert whatsapp(stack, text).status_code == 204
     replies = recorder.sent("/Messages.json")
     assert all(r["To"] == "whatsapp:+31612345678" and r["From"] == "whatsapp:+14155238886" for r in replies)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from bot.models import Contact, Intake, IntakeEvent
+from bot import consent
+from bot.handoff import HandoffSettings, approve
+from bot.models import AnonymousQuestion, ConsentText, Contact, Intake, IntakeEvent, OutboxMessage
 from bot.responses import render
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +26,12 @@ def buttons(messages: list[dict]) -> list[str]:
     return [b["payload"] for m in messages for b in m.get("buttons", [])]
 
 
+def transcript_events(product, sender: str) -> int:  # type: ignore[no-untyped-def]
+    """Rows of this conversation in Rasa's tracker store (the same database in the embedded default)."""
+    with product.sessions()() as s:
+        return s.scalar(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender})
+
+
 def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: ignore[no-untyped-def]
     chat = product.chat()
     out = chat.say("hallo")
@@ -34,6 +42,10 @@ def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: 
     out = chat.say("ja")
     assert said(out, "utter_ask_asker_role", "nl"), out
     out = chat.say('/choose{"asker_role":"resident"}')
+    assert said(out, "utter_ask_consent_store", "nl"), out
+    out = chat.say('/choose{"consent_store":true}')
+    assert said(out, "utter_ask_consent_share", "nl"), out
+    out = chat.say("ja")
     assert said(out, "utter_ask_contact_consent", "nl"), out
     out = chat.say("ja")
     assert said(out, "utter_ask_contact_name", "nl"), out
@@ -42,6 +54,7 @@ def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: 
     out = chat.say("sanne@example.nl")
     summary = texts(out)[0]
     assert "Gezondheid & welzijn" in summary and "Merenwijkdistrict" in summary and "dringend" in summary
+    assert "Vraag bewaren: ja" in summary and "Delen met scholen en onderzoekers: ja" in summary
     assert "/affirm" in buttons(out)
     out = chat.say("ja")
     assert out and out[0]["text"].startswith("Dank je wel! Je vraag is opgeslagen.")
@@ -63,6 +76,70 @@ def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: 
         assert (contact.name, contact.email, contact.phone) == ("Sanne de Vries", "sanne@example.nl", None)
         kinds = s.scalars(select(IntakeEvent.kind).where(IntakeEvent.intake_id == intake.id)).all()
         assert kinds == ["created"]
+        # three separate consents, each with the moment of the answer and the exact text shown
+        consents = {c.kind: c for c in intake.consents}
+        assert {k: c.given for k, c in consents.items()} == {"store": True, "share": True, "contact": True}
+        assert intake.consent_share is True
+        for kind, row in consents.items():
+            assert row.text_version == consent.question(kind, "nl").version
+            assert s.get(ConsentText, row.text_version).text == render(f"utter_ask_{consent.SLOTS[kind]}", "nl")
+        assert consents["store"].answered_at <= consents["share"].answered_at <= consents["contact"].answered_at
+        approve(s, intake, "broker:test", HandoffSettings.from_env())  # forwarded, so erasure must be announced
+        s.commit()
+    assert transcript_events(product, chat.sender) > 0
+
+    # Later, in a new conversation, the resident asks to delete their data.
+    other = product.chat()
+    out = other.say("verwijder mijn gegevens")
+    assert said(out, "utter_erasure_intro", "nl") and said(out, "utter_ask_erasure_reference", "nl"), out
+    out = other.say(f"mijn nummer is {reference}")
+    assert said(out, "utter_ask_erasure_proof", "nl"), out
+    out = other.say("iemand.anders@example.nl")  # not the address given: nothing happens
+    assert said(out, "utter_erasure_not_found", "nl"), out
+    with product.sessions()() as s:
+        assert s.scalar(select(func.count(Contact.id)).where(Contact.intake_id == intake.id)) == 1
+    out = other.say("verwijder mijn gegevens")
+    assert said(out, "utter_ask_erasure_reference", "nl"), out
+    other.say(reference)
+    out = other.say("sanne@example.nl")
+    assert texts(out) == [render("utter_erasure_done", "nl", reference=reference)], out
+    with product.sessions()() as s:
+        intake = s.scalars(select(Intake).where(Intake.reference == reference)).one()
+        assert intake.erased_at is not None and intake.sender_id is None
+        assert s.scalar(select(func.count(Contact.id)).where(Contact.intake_id == intake.id)) == 0
+        events = s.scalars(select(OutboxMessage.event_type).where(OutboxMessage.intake_id == intake.id)).all()
+        assert sorted(events) == ["intake.erased", "intake.ready"]
+        erased = s.scalars(select(IntakeEvent).where(IntakeEvent.intake_id == intake.id,
+                                                     IntakeEvent.kind == "erased")).one()
+        assert erased.new_value == "resident_request"
+    assert transcript_events(product, chat.sender) == 0  # the intake's conversation
+    assert transcript_events(product, other.sender) == 0  # and this one, which held the e-mail address
+    assert said(other.say("hallo"), "utter_greet", "nl")  # the assistant still answers
+
+
+def test_without_consent_to_store_nothing_but_a_count_is_kept(product) -> None:  # type: ignore[no-untyped-def]
+    chat = product.chat()
+    with product.sessions()() as s:
+        before = s.scalar(select(func.count(AnonymousQuestion.id)))
+    chat.say("hallo")
+    chat.say("In de Stevenshof hangen jongeren 's avonds rond bij het winkelcentrum en dat voelt onveilig")
+    out = chat.say('/choose{"theme":"safety"}')
+    if said(out, "utter_ask_urgency", "nl"):
+        out = chat.say("normaal")
+    out = chat.say("ik ben bewoner")
+    assert said(out, "utter_ask_consent_store", "nl"), out
+    out = chat.say("nee")
+    summary = texts(out)[0]  # no questions about sharing or contact: straight to the summary
+    assert summary.startswith("Dit heb ik genoteerd") and "Vraag bewaren: nee" in summary, out
+    out = chat.say("ja")
+    assert said(out, "utter_not_stored", "nl"), out
+    with product.sessions()() as s:
+        assert s.scalar(select(func.count(Intake.id)).where(Intake.sender_id == chat.sender)) == 0
+        assert s.scalar(select(func.count(AnonymousQuestion.id))) == before + 1
+        row = s.scalars(select(AnonymousQuestion).order_by(AnonymousQuestion.id.desc())).first()
+        assert (row.theme, row.neighbourhood_code, row.channel) == ("safety", "WK054607", "rest")
+    assert transcript_events(product, chat.sender) == 0
+    assert said(chat.say("hallo"), "utter_greet", "nl")  # a fresh start
 
 
 def test_english_intake_typed_answers_faq_and_a_correction(product) -> None:  # type: ignore[no-untyped-def]
@@ -85,9 +162,16 @@ def test_english_intake_typed_answers_faq_and_a_correction(product) -> None:  # 
     out = chat.say("no rush, but before summer would be nice")
     assert said(out, "utter_ask_asker_role", "en"), out
     out = chat.say("I'm a resident")
+    assert said(out, "utter_ask_consent_store", "en"), out
+    out = chat.say("yes")
+    assert said(out, "utter_ask_consent_share", "en"), out
+    out = chat.say("maybe")
+    assert said(out, "utter_consent_unclear", "en") and said(out, "utter_ask_consent_share", "en"), out
+    out = chat.say("No, do not share it")
     assert said(out, "utter_ask_contact_consent", "en"), out
     out = chat.say("no")
     assert "Professorenwijk-Oost" in texts(out)[0] and "anonymous" in texts(out)[0], out
+    assert "Share with schools and researchers: no" in texts(out)[0], out
     out = chat.say("change the neighbourhood")
     assert said(out, "utter_ask_neighbourhood", "en"), out
     out = chat.say("de Kooi")
@@ -101,8 +185,10 @@ def test_english_intake_typed_answers_faq_and_a_correction(product) -> None:  # 
         assert intake.theme == "sustainability_biodiversity"
         assert intake.neighbourhood_code == "BU05460302" and intake.district_code == "WK054603"
         assert (intake.urgency, intake.timeframe) == ("low", "before_summer")
-        assert intake.consent_contact is False
+        assert intake.consent_contact is False and intake.consent_share is False
         assert s.scalar(select(func.count(Contact.id)).where(Contact.intake_id == intake.id)) == 0
+        assert {c.kind: c.given for c in intake.consents} == {"store": True, "share": False, "contact": False}
+        assert all(c.text_version.split(":")[1] == "en" for c in intake.consents)
 
 
 def test_language_switch_midway_and_stop(product) -> None:  # type: ignore[no-untyped-def]

@@ -134,6 +134,10 @@ def answer_until_summary(page, out: list[str]) -> list[str]:  # type: ignore[no-
             out = say(page, "het is dringend")
         elif last.startswith("Wie stelt de vraag"):
             out = choose(page, "Ik ben bewoner")
+        elif last.startswith("Mogen we je vraag bewaren"):
+            out = choose(page, "Ja, bewaar mijn vraag")
+        elif last.startswith("Mogen we je vraag delen"):
+            out = say(page, "ja")
         elif last.startswith("Mogen we contact"):
             out = say(page, "nee")
         else:
@@ -171,6 +175,12 @@ def test_keyboard_only_dutch_intake_on_the_demo_page(browser, product) -> None: 
     assert page.locator(f"{WIDGET} .sv-choice:disabled").count() == 2  # the earlier choice is over
     out = choose(page, "Ik ben bewoner")
     assert user_texts(page)[-1] == "Ik ben bewoner"  # the title is shown, not the payload
+    assert out[-1].startswith("Mogen we je vraag bewaren?"), out
+    assert page.locator(f"{WIDGET} .sv-bot").last.get_by_role("button").all_inner_texts() == \
+        ["Ja, bewaar mijn vraag", "Nee, niet bewaren"]
+    out = choose(page, "Ja, bewaar mijn vraag")
+    assert out[-1].startswith("Mogen we je vraag delen"), out
+    out = say(page, "ja")
     assert out[-1].startswith("Mogen we contact met je opnemen"), out
     out = say(page, "nee")
     summary = out[0]

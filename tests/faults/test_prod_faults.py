@@ -35,7 +35,7 @@ from tests.services import PrivateRedis
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 ROWS: list[dict] = []
 SCRIPT = ["hallo", "Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend", "ja",
-          '/choose{"asker_role":"resident"}', "nee", "ja"]
+          '/choose{"asker_role":"resident"}', "ja", "ja", "nee", "ja"]
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,8 @@ def test_the_same_message_twice_at_once(prod) -> None:  # type: ignore[no-untype
 
     first, second = asyncio.run(twice())
     assert first and second  # both answered, one after the other (Redis lock)
-    for message in ["/choose{\"theme\":\"health_wellbeing\"}", '/choose{"asker_role":"resident"}', "nee", "ja"]:
+    for message in ["/choose{\"theme\":\"health_wellbeing\"}", '/choose{"asker_role":"resident"}', "ja", "ja", "nee",
+                    "ja"]:
         say(stack, who, message)
     row = count(stack, receiver, [who], "the same message sent twice at once")
     assert row["stored"] == 1 and row["delivered"] == 1

@@ -355,3 +355,50 @@ def test_callbacks_are_verified_idempotent_and_recorded(database_url: str, secre
         assert (intake.status, intake.match_id, intake.matching_status) == ("matched", "course-42", "matched")
         matching = s.scalars(select(IntakeEvent).where(IntakeEvent.kind == "matching")).all()
         assert len(matching) == 1 and matching[0].actor == "matching-backend"
+
+
+ERASED_SCHEMA = json.loads(Path("schemas/intake-erased.v1.json").read_text())
+
+
+def test_contact_travels_only_with_consent_to_share_and_erasure_is_announced_signed(
+        database_url: str, secret: str, receiver: Receiver) -> None:
+    from bot.erasure import BROKER, erase_intake
+
+    sessions = session_factory(database_url)
+    settings = fast_settings(receiver.url, secret)
+    cases = {"share+contact": (True, True), "share only": (True, False), "contact only": (False, True)}
+    refs: dict[str, str] = {}
+    with sessions.begin() as s:
+        for label, (share, contact) in cases.items():
+            intake = submit_intake(s, IntakeDraft(
+                language="nl", description=f"Vraag ({label}): te weinig groen in de straat van Sanne Jansen",
+                theme="sustainability_biodiversity", asker_role="resident", consent_share=share,
+                consent_contact=contact, contact_name="Sanne Jansen" if contact else None,
+                contact_email="sanne@example.nl" if contact else None))
+            approve(s, intake, "broker:test", settings)
+            refs[label] = intake.reference
+    run_until_settled(Dispatcher(sessions, settings), sessions)
+    by_ref = {p["reference"]: p for p in receiver.processed.values()}
+    for label, (share, contact) in cases.items():
+        payload = by_ref[refs[label]]
+        jsonschema.validate(payload, SCHEMA, format_checker=jsonschema.FormatChecker())
+        assert payload["consent"] == {"store": True, "share_with_partners": share, "contact": contact,
+                                      "share_contact": share and contact}
+        assert ("contact" in payload) == (share and contact), label
+    assert by_ref[refs["share+contact"]]["contact"]["email"] == "sanne@example.nl"
+
+    with sessions.begin() as s:
+        intake = s.scalars(select(Intake).where(Intake.reference == refs["share+contact"])).one()
+        erase_intake(s, intake, "ada", "verzoek per brief", BROKER, settings)
+    run_until_settled(Dispatcher(sessions, settings), sessions)
+    erased = [p for p in receiver.processed.values() if p.get("event") == "intake.erased"]
+    assert len(erased) == 1 and receiver.bad_signatures == 0
+    jsonschema.validate(erased[0], ERASED_SCHEMA, format_checker=jsonschema.FormatChecker())
+    assert erased[0]["reference"] == refs["share+contact"] and erased[0]["reason"] == "broker"
+    assert "sanne" not in json.dumps(erased[0]).lower()
+    with sessions() as s:  # the outbox keeps no copy of the personal data either
+        payloads = s.scalars(select(OutboxMessage.payload).join(Intake, Intake.id == OutboxMessage.intake_id)
+                             .where(Intake.reference == refs["share+contact"])).all()
+        assert len(payloads) == 2 and not any("sanne" in p.lower() for p in payloads)
+        intake = s.scalars(select(Intake).where(Intake.reference == refs["share+contact"])).one()
+        assert intake.status == "handed_off"  # an erasure event does not change the workflow

@@ -12,13 +12,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import actions as a
+from bot import consent
 from bot.db import session_factory
-from bot.models import Contact, Intake
+from bot.models import AnonymousQuestion, Consent, ConsentText, Contact, Intake
 
 SLOTS = ["language", "description", "theme", "theme_confidence", "neighbourhood", "neighbourhood_code",
          "neighbourhood_kind", "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role",
-         "organisation", "contact_consent", "contact_name", "contact_details", "field_understood", "reference",
-         "requested_slot"]
+         "organisation", "consent_store", "consent_share", "contact_consent", "consent_log", "contact_name",
+         "contact_details", "field_understood", "reference", "requested_slot", "forget_conversation",
+         "erasure_reference", "erasure_proof", "erasure_attempts"]
 
 
 def tracker(text: str = "", slots: dict[str, Any] | None = None, intent: str = "inform",
@@ -51,8 +53,10 @@ def run(action, t: Tracker, domain: dict) -> tuple[list[dict], list[dict]]:  # t
 FULL = {"language": "nl", "description": "Er is veel zwerfafval rond het winkelcentrum in de Kooi.",
         "theme": "sustainability_biodiversity", "neighbourhood": "BU05460302", "neighbourhood_code": "BU05460302",
         "neighbourhood_kind": "neighbourhood", "urgency": "high", "timeframe": "this_semester",
-        "asker_role": "organisation", "organisation": "Buurtvereniging De Kooi", "contact_consent": True,
-        "contact_name": "Sanne de Vries", "contact_details": "sanne@example.nl"}
+        "asker_role": "organisation", "organisation": "Buurtvereniging De Kooi", "consent_store": True,
+        "consent_share": True, "contact_consent": True, "contact_name": "Sanne de Vries",
+        "contact_details": "sanne@example.nl",
+        "consent_log": {kind: consent.answer(kind, True, "nl") for kind in ("store", "share", "contact")}}
 
 
 def test_language_detection_action(domain: dict) -> None:
@@ -117,6 +121,29 @@ def test_submit_stores_the_intake_and_returns_a_reference(domain: dict, sqlite_u
         assert intake.sender_id == "test-conversation" and intake.organisation == "Buurtvereniging De Kooi"
         contact = s.scalars(select(Contact).where(Contact.intake_id == intake.id)).one()
         assert contact.email == "sanne@example.nl"
+        assert intake.consent_share is True and intake.consent_contact is True
+        rows = s.scalars(select(Consent).where(Consent.intake_id == intake.id).order_by(Consent.kind)).all()
+        assert [(r.kind, r.given) for r in rows] == [("contact", True), ("share", True), ("store", True)]
+        for row in rows:
+            shown = s.get(ConsentText, row.text_version)
+            assert shown is not None and shown.text == consent.question(row.kind, "nl").text
+            assert row.answered_at is not None
+    assert SlotSet("forget_conversation", True) not in events
+    a._sessions.cache_clear()
+
+
+def test_without_consent_to_store_only_an_anonymous_count_is_kept(domain: dict, sqlite_url: str) -> None:
+    a._sessions.cache_clear()
+    slots = {**FULL, "consent_store": False, "consent_share": None, "contact_consent": None}
+    events, messages = run(a.ActionSubmitIntake(), tracker("ja", slots, intent="affirm"), domain)
+    assert messages[0]["response"] == "utter_not_stored"
+    assert SlotSet("forget_conversation", True) in events and SlotSet("description", None) in events
+    with session_factory(sqlite_url)() as s:
+        assert s.scalars(select(Intake)).all() == [] and s.scalars(select(Contact)).all() == []
+        count = s.scalars(select(AnonymousQuestion)).one()
+        assert (count.theme, count.neighbourhood_code, count.urgency) == (
+            "sustainability_biodiversity", "BU05460302", "high")
+        assert len(count.month) == 7  # YYYY-MM: no exact moment, no text, no person
     a._sessions.cache_clear()
 
 

@@ -72,9 +72,12 @@ def test_urgency_and_timeframe() -> None:
 def test_roles_and_dynamic_questions() -> None:
     assert f.validate_asker_role("Ik ben bewoner", {}).slots == {"asker_role": "resident"}
     assert f.validate_asker_role("namens de bibliotheek", {}).slots == {"asker_role": "organisation"}
-    assert f.required_slots({"asker_role": "resident", "contact_consent": False})[-1] == "contact_consent"
-    assert f.required_slots({"asker_role": "organisation", "contact_consent": True})[-4:] == [
-        "organisation", "contact_consent", "contact_name", "contact_details"]
+    assert f.required_slots({"asker_role": "resident", "contact_consent": False})[-3:] == [
+        "consent_store", "consent_share", "contact_consent"]
+    assert f.required_slots({"asker_role": "organisation", "contact_consent": True})[-6:] == [
+        "organisation", "consent_store", "consent_share", "contact_consent", "contact_name", "contact_details"]
+    # without consent to store, nothing more is asked
+    assert f.required_slots({"asker_role": "resident", "consent_store": False})[-2:] == ["asker_role", "consent_store"]
 
 
 def test_contact_details() -> None:
@@ -83,8 +86,31 @@ def test_contact_details() -> None:
     assert f.validate_contact_details("weet ik niet", {}).response == "utter_contact_details_invalid"
     assert f.validate_contact_name("Mijn naam is Sanne de Vries", {}).slots == {"contact_name": "Sanne de Vries"}
     assert f.validate_contact_name("<b>x</b>", {}).response == "utter_contact_name_invalid"
-    assert f.validate_contact_consent(True, {}).slots == {"contact_consent": True}
-    assert f.validate_contact_consent("misschien", {}).response == "utter_contact_consent_unclear"
+    assert f.validate_contact_consent(True, {}).slots["contact_consent"] is True
+    assert f.validate_contact_consent("misschien", {}).response == "utter_consent_unclear"
+
+
+def test_each_consent_is_logged_with_its_moment_and_text_version() -> None:
+    from datetime import datetime
+
+    from bot import consent
+
+    out = f.validate_consent_store("Ja, bewaar mijn vraag", {"language": "nl"})
+    assert out.slots["consent_store"] is True
+    entry = out.slots["consent_log"]["store"]
+    assert entry["given"] is True and entry["language"] == "nl"
+    assert datetime.fromisoformat(entry["at"]).tzinfo is not None
+    assert entry["version"] == consent.question("store", "nl").version
+    assert entry["version"].startswith("utter_ask_consent_store:nl:")
+    # the English text is another version; the log keeps earlier answers
+    out2 = f.validate_consent_share("no", {"language": "en", "consent_log": out.slots["consent_log"]})
+    assert out2.slots["consent_share"] is False
+    assert set(out2.slots["consent_log"]) == {"store", "share"}
+    assert out2.slots["consent_log"]["share"]["version"].startswith("utter_ask_consent_share:en:")
+    # no to storing clears what would only be kept with it
+    out3 = f.validate_consent_store("nee", {"contact_consent": True, "contact_name": "Sanne"})
+    assert out3.slots["consent_store"] is False and out3.slots["contact_name"] is None
+    assert f.validate_consent_share("misschien", {}).response == "utter_consent_unclear"
 
 
 def test_description_needs_real_words() -> None:
