@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response, S
 from starlette.routing import Route
 
 from bot import broker
+from bot.erasure import BROKER, REFERENCE, erase_intake, parse_reference
 from bot.gazetteer import get_gazetteer
 from bot.handoff import DEAD, approve, retry_dead
 from bot.models import BrokerUser, OutboxMessage, utcnow
@@ -144,9 +145,11 @@ async def intake_page(request: Request) -> Response:
         return PlainTextResponse("Not found", status_code=404)
     intake, turns, reasons, outbox = found
     alternatives = json.loads(intake.theme_alternatives) if intake.theme_alternatives else []
+    erasure = next((e for e in intake.events if e.kind == "erased"), None)
     return _render(request, "broker/intake.html", intake=intake, turns=turns, reasons=reasons, outbox=outbox,
                    alternatives=alternatives, next_statuses=sorted(TRANSITIONS.get(intake.status, ())),
-                   message=request.query_params.get("msg"), backend=request.app.state.handoff.url)
+                   message=request.query_params.get("msg"), backend=request.app.state.handoff.url, erasure=erasure,
+                   erase_reason_max=ERASE_REASON_MAX)
 
 
 def _back(intake_id: str, msg: str) -> RedirectResponse:
@@ -218,6 +221,36 @@ async def outbox_retry(request: Request) -> Response:
     return await _with_intake(request, retry)
 
 
+ERASE_REASON_MAX = 500
+
+
+def _same_reference(typed: str, reference: str | None) -> bool:
+    """Whether the admin typed this intake's reference number (any common spelling, nothing else)."""
+    typed = typed.strip()[:50]
+    return bool(reference) and REFERENCE.fullmatch(typed) is not None and parse_reference(typed) == reference
+
+
+@require("admin")
+async def intake_erase(request: Request) -> Response:
+    """Erase the personal data of one intake (art. 17 AVG): admins only, with a reason and the reference typed."""
+    handoff = request.app.state.handoff
+
+    def erase(s, intake, form):  # type: ignore[no-untyped-def]
+        if intake.erased_at is not None:
+            return "erase_already"
+        reason = str(form.get("reason", "")).strip()
+        if not reason:
+            return "erase_no_reason"
+        if len(reason) > ERASE_REASON_MAX:
+            return "erase_reason_long"
+        if not _same_reference(str(form.get("confirm_reference", "")), intake.reference):
+            return "erase_wrong_reference"
+        result = erase_intake(s, intake, actor=_actor(request), reason=reason, category=BROKER, settings=handoff)
+        return "erase_already" if result.already else "erased"
+
+    return await _with_intake(request, erase)
+
+
 # ------------------------------------------------------------------ overview and accounts
 
 
@@ -287,6 +320,7 @@ routes = [
     Route("/broker/intakes/{intake_id}/note", intake_note, methods=["POST"]),
     Route("/broker/intakes/{intake_id}/status", intake_status, methods=["POST"]),
     Route("/broker/intakes/{intake_id}/forward", intake_forward, methods=["POST"]),
+    Route("/broker/intakes/{intake_id}/erase", intake_erase, methods=["POST"]),
     Route("/broker/intakes/{intake_id}/outbox/{message_id:int}/retry", outbox_retry, methods=["POST"]),
     Route("/broker/users", users_page, methods=["GET", "POST"]),
     Route("/broker/users/{user_id:int}/deactivate", user_deactivate, methods=["POST"]),

@@ -38,6 +38,28 @@ TEXT: dict[str, dict[str, str]] = {
         "status_handed_off": "doorgestuurd", "status_matched": "gematcht", "status_closed": "afgesloten",
         "status_rejected": "afgewezen", "status_duplicate": "dubbel",
         "urgency_low": "niet dringend", "urgency_normal": "normaal", "urgency_high": "dringend",
+        # erasing personal data (art. 17 AVG)
+        "erase_title": "Persoonsgegevens wissen",
+        "erase_intro": "Alleen doen als de inwoner daarom vraagt of als het moet. Wissen kunt u niet terugdraaien. "
+                       "Dit gebeurt er:",
+        "erase_effect_contact": "De contactgegevens worden verwijderd (naam, e-mailadres, telefoonnummer).",
+        "erase_effect_transcript": "Het gesprek met de assistent wordt verwijderd.",
+        "erase_effect_mask": "Persoonsgegevens in de beschrijving en in de notities worden afgeschermd.",
+        "erase_effect_backend": "Is de vraag al naar de matching-backend gestuurd? Dan krijgt die een bericht om "
+                                "de gegevens ook te wissen.",
+        "erase_effect_stays": "De vraag zelf blijft bewaard, zonder persoonsgegevens. U kunt er dus mee verder.",
+        "erase_reason": "Reden (verplicht, hoogstens {max} tekens)",
+        "erase_confirm": "Typ het nummer van deze vraag ({reference}) om te bevestigen",
+        "erase_button": "Persoonsgegevens nu wissen",
+        "erased": "De persoonsgegevens zijn gewist.",
+        "erase_already": "De persoonsgegevens van deze vraag waren al gewist. Er is niets veranderd.",
+        "erase_no_reason": "Vul een reden in. Er is niets gewist.",
+        "erase_reason_long": "De reden is te lang (hoogstens 500 tekens). Er is niets gewist.",
+        "erase_wrong_reference": "Het nummer klopt niet met deze vraag. Er is niets gewist.",
+        "erased_on": "Persoonsgegevens gewist op {date} door {actor}.",
+        "event_erased": "persoonsgegevens gewist", "erase_category_broker": "door de kennismakelaar",
+        "erase_category_resident_request": "op verzoek van de inwoner",
+        "transcript_erased": "Het gesprek is gewist.",
     },
     "en": {
         "app": "Stadsvraag — knowledge broker", "queue": "Questions", "overview": "Overview", "users": "Accounts",
@@ -69,6 +91,28 @@ TEXT: dict[str, dict[str, str]] = {
         "status_handed_off": "handed off", "status_matched": "matched", "status_closed": "closed",
         "status_rejected": "rejected", "status_duplicate": "duplicate",
         "urgency_low": "not urgent", "urgency_normal": "normal", "urgency_high": "urgent",
+        # erasing personal data (art. 17 GDPR)
+        "erase_title": "Erase personal data",
+        "erase_intro": "Only do this when the resident asks for it or when it is required. Erasure cannot be "
+                       "undone. This is what happens:",
+        "erase_effect_contact": "The contact details are deleted (name, e-mail address, phone number).",
+        "erase_effect_transcript": "The conversation with the assistant is deleted.",
+        "erase_effect_mask": "Personal data in the description and in the notes is masked.",
+        "erase_effect_backend": "If the question was already sent to the matching backend, it is told to erase the "
+                                "data as well.",
+        "erase_effect_stays": "The question itself stays, without personal data, so the work on it can go on.",
+        "erase_reason": "Reason (required, at most {max} characters)",
+        "erase_confirm": "Type the reference of this question ({reference}) to confirm",
+        "erase_button": "Erase personal data now",
+        "erased": "The personal data has been erased.",
+        "erase_already": "The personal data of this question was already erased. Nothing has changed.",
+        "erase_no_reason": "Please give a reason. Nothing has been erased.",
+        "erase_reason_long": "The reason is too long (at most 500 characters). Nothing has been erased.",
+        "erase_wrong_reference": "The reference does not match this question. Nothing has been erased.",
+        "erased_on": "Personal data erased on {date} by {actor}.",
+        "event_erased": "personal data erased", "erase_category_broker": "by the knowledge broker",
+        "erase_category_resident_request": "at the resident's request",
+        "transcript_erased": "The conversation has been erased.",
     },
 }
 
