@@ -1,6 +1,8 @@
 """Retention and access: what is kept how long (docs/privacy.md), and what we hold about a person.
 
 - Conversation transcripts (Rasa's `events` table): deleted after RETENTION_TRANSCRIPT_DAYS (28).
+- Unfinished conversations (no intake stored from them, nothing said for RETENTION_UNFINISHED_HOURS, 48):
+  deleted whole, because nobody gave consent to store them.
 - Contact details: deleted RETENTION_CONTACT_DAYS (365) after the intake was closed (closed, rejected or
   duplicate); at the same moment the intake is anonymised: the description is kept, with personal data
   masked, and the link to the conversation and the organisation name are removed.
@@ -28,10 +30,13 @@ ENDED = ("closed", "rejected", "duplicate")
 class Retention:
     transcript_days: int = 28
     contact_days: int = 365
+    unfinished_hours: int = 48
 
     @classmethod
     def from_env(cls) -> Retention:
-        return cls(int(os.environ.get("RETENTION_TRANSCRIPT_DAYS", 28)), int(os.environ.get("RETENTION_CONTACT_DAYS", 365)))
+        env = os.environ
+        return cls(int(env.get("RETENTION_TRANSCRIPT_DAYS", 28)), int(env.get("RETENTION_CONTACT_DAYS", 365)),
+                   int(env.get("RETENTION_UNFINISHED_HOURS", 48)))
 
 
 def _aware(value: datetime) -> datetime:
@@ -40,11 +45,16 @@ def _aware(value: datetime) -> datetime:
 
 def purge(session: Session, retention: Retention, now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
-    counts = {"transcript_events": 0, "contacts": 0, "intakes_anonymised": 0}
-    if inspect(session.get_bind()).has_table("events"):
+    counts = {"transcript_events": 0, "unfinished_conversation_events": 0, "contacts": 0, "intakes_anonymised": 0}
+    if inspect(session.connection()).has_table("events"):
         cutoff = (now - timedelta(days=retention.transcript_days)).timestamp()
         counts["transcript_events"] = session.execute(
             text("DELETE FROM events WHERE timestamp < :cutoff"), {"cutoff": cutoff}).rowcount or 0
+        idle = (now - timedelta(hours=retention.unfinished_hours)).timestamp()
+        counts["unfinished_conversation_events"] = session.execute(text(
+            "DELETE FROM events WHERE sender_id IN (SELECT sender_id FROM events GROUP BY sender_id "
+            "HAVING max(timestamp) < :idle) AND sender_id NOT IN "
+            "(SELECT sender_id FROM intakes WHERE sender_id IS NOT NULL)"), {"idle": idle}).rowcount or 0
     ended_at = (select(IntakeEvent.intake_id, func.max(IntakeEvent.at).label("at"))
                 .where(IntakeEvent.kind == "status", IntakeEvent.new_value.in_(ENDED))
                 .group_by(IntakeEvent.intake_id).subquery())

@@ -43,15 +43,34 @@ def test_purge_applies_the_periods_and_is_idempotent(sessions) -> None:  # type:
                       {"i": i + 1, "s": sender, "t": (now - timedelta(days=age)).timestamp()})
         old_id, recent_id = old.id, recent.id
     with sessions.begin() as s:
-        assert purge(s, Retention()) == {"transcript_events": 1, "contacts": 1, "intakes_anonymised": 1}
+        assert purge(s, Retention()) == {"transcript_events": 1, "unfinished_conversation_events": 0, "contacts": 1,
+                                         "intakes_anonymised": 1}
     with sessions.begin() as s:
-        assert purge(s, Retention()) == {"transcript_events": 0, "contacts": 0, "intakes_anonymised": 0}
+        assert purge(s, Retention()) == {"transcript_events": 0, "unfinished_conversation_events": 0, "contacts": 0,
+                                         "intakes_anonymised": 0}
     with sessions() as s:
         gone = s.get(Intake, old_id)
         assert gone.sender_id is None and gone.organisation is None and "0612345678" not in gone.description
         assert s.scalars(select(Contact).where(Contact.intake_id == old_id)).first() is None
         assert s.scalars(select(Contact).where(Contact.intake_id == recent_id)).one().name == "Piet"
         assert s.execute(text("SELECT count(*) FROM events")).scalar() == 2
+
+
+def test_unfinished_conversations_are_deleted_after_two_days(sessions) -> None:  # type: ignore[no-untyped-def]
+    now = utcnow()
+    with sessions.begin() as s:
+        _events_table(s)
+        submit_intake(s, IntakeDraft(language="nl", description="Vraag over groen", sender_id="stored"))
+        rows = [("stored", 5), ("idle", 5), ("idle", 3), ("active", 5), ("active", 0.5)]  # (sender, days ago)
+        for i, (sender, age) in enumerate(rows):
+            s.execute(text("INSERT INTO events (id, sender_id, type_name, timestamp, data) VALUES "
+                           "(:i, :s, 'user', :t, '{\"text\": \"mijn vraag\"}')"),
+                      {"i": i + 1, "s": sender, "t": (now - timedelta(days=age)).timestamp()})
+    with sessions.begin() as s:
+        assert purge(s, Retention())["unfinished_conversation_events"] == 2
+    with sessions() as s:
+        left = s.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id ORDER BY sender_id")).all()
+        assert [tuple(r) for r in left] == [("active", 2), ("stored", 1)]
 
 
 def test_request_for_access(sessions, database_url: str) -> None:  # type: ignore[no-untyped-def]
