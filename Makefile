@@ -6,7 +6,7 @@ RASA_DATA := data/nlu data/rules data/stories
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run run-prod test bootstrap train validate test-stories pytest lint services bench clean
+.PHONY: run run-prod test bootstrap audit train validate test-stories pytest lint services bench clean
 
 ## run: install what is missing, train if needed, start assistant, action server, chat widget, dashboard (SQLite)
 run: train
@@ -16,11 +16,17 @@ run: train
 run-prod: train
 	@$(BIN)/stadsvraag run --prod
 
-## test: install what is missing, train if needed, validate data, test stories, the pytest suite
-test: train services lint validate test-stories pytest
+## test: install what is missing, audit the locked dependencies, train if needed, validate data,
+## test stories, the pytest suite
+test: bootstrap audit train services lint validate test-stories pytest
 
 bootstrap:
 	@scripts/bootstrap.sh
+
+## audit: pip-audit of requirements.lock against the advisory database (docs/audit.md);
+## AUDIT_REQUIRED=1 (production CI) fails when the database cannot be reached
+audit:
+	@scripts/audit.sh
 
 train: bootstrap
 	@$(BIN)/stadsvraag train
