@@ -112,7 +112,8 @@ def status_counts(session: Session) -> dict[str, int]:
 
 def get_intake(session: Session, intake_uuid: str) -> Intake | None:
     return session.scalars(select(Intake).where(Intake.uuid == intake_uuid)
-                           .options(selectinload(Intake.events), selectinload(Intake.contact))).one_or_none()
+                           .options(selectinload(Intake.events), selectinload(Intake.contact),
+                                    selectinload(Intake.consents))).one_or_none()
 
 
 @dataclass

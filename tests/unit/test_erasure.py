@@ -15,7 +15,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.db import session_factory
-from bot.erasure import BROKER, RESIDENT, erase_intake, find_for_requester, mask_names, parse_reference
+from bot.erasure import (
+    BROKER,
+    RESIDENT,
+    erase_intake,
+    find_for_requester,
+    mask_names,
+    parse_reference,
+)
 from bot.handoff import HandoffSettings, approve
 from bot.intakes import IntakeDraft, submit_intake
 from bot.models import Contact, Intake, IntakeEvent, OutboxMessage

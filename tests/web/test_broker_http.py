@@ -157,3 +157,23 @@ def test_sign_out(broker_client) -> None:  # type: ignore[no-untyped-def]
     token = csrf_of(broker_client.get("/broker/").text)
     assert broker_client.post("/broker/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
     assert broker_client.get("/broker/", follow_redirects=False).status_code == 303
+
+
+def test_intake_page_shows_each_consent_with_its_moment_and_text_version(broker_client, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    from bot import consent
+    from bot.consent import ConsentRecord
+    from bot.db import session_factory
+    from bot.intakes import IntakeDraft, submit_intake
+
+    at = datetime(2026, 11, 23, 14, 5, tzinfo=timezone.utc)
+    records = [ConsentRecord(kind, given, at, consent.question(kind, "nl").version, "nl")
+               for kind, given in (("store", True), ("share", False), ("contact", True))]
+    with session_factory(database_url).begin() as s:
+        submit_intake(s, IntakeDraft(language="nl", description="Vraag met toestemming over de buurt", sender_id="c1",
+                                     consent_contact=True, consents=records, contact_name="Piet"))
+    html = broker_client.get(f"/broker/intakes/{intake_uuid(database_url, 'c1')}").text
+    assert "bewaren: ja (2026-11-23 14:05)" in html
+    assert "delen met onderwijspartners: nee" in html and "contact: ja" in html
+    assert f'title="{records[0].version}"' in html
