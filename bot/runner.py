@@ -29,6 +29,14 @@ class Service:
     health_url: str | None
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)  # on top of the stack's environment
+
+
+# Request body limits of the Sanic servers (Sanic's default is 100 MB). The Rasa server takes the public
+# webhooks (REST, Telegram, Twilio): a message is at most a few KiB. The action server (localhost only)
+# receives whole conversation trackers from Rasa, which grow with long conversations.
+RASA_MAX_BODY = 256 * 1024
+ACTION_MAX_BODY = 64 * 1024 * 1024
 
 
 @dataclass
@@ -74,13 +82,15 @@ class Stack:
         return [
             Service("action server", [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "-p", str(s.action_port),
                                       "--logging-config_file", str(ROOT / "bot" / "rasa_logging.yml")],
-                    f"http://127.0.0.1:{s.action_port}/health"),
+                    f"http://127.0.0.1:{s.action_port}/health",
+                    env={"SANIC_REQUEST_MAX_SIZE": str(ACTION_MAX_BODY)}),
             *[Service(f"rasa-{port}", [PYTHON, "-m", "rasa", "run", "--model", str(self.model), "--endpoints",
                                       "endpoints.prod.yml" if self.prod else "endpoints.yml", "--credentials",
                                       str(self.credentials_path), "--port", str(port), "--interface", "127.0.0.1",
                                       "--logging-config-file", str(ROOT / "bot" / "rasa_logging.yml"),
                                       "--cors", f"http://{s.web_host}:{s.web_port}"],
-                      f"http://127.0.0.1:{port}/") for port in self.rasa_ports],
+                      f"http://127.0.0.1:{port}/", env={"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY)})
+              for port in self.rasa_ports],
             Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,
                             "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],
                     f"http://127.0.0.1:{s.web_port}/healthz"),
@@ -99,8 +109,8 @@ class Stack:
         for svc in self.services:
             svc.log_path = self.log_dir / f"{svc.name.replace(' ', '_')}-{self.settings.rasa_port}.log"
             log = open(svc.log_path, "w")
-            svc.process = subprocess.Popen(svc.cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                           start_new_session=True)
+            svc.process = subprocess.Popen(svc.cmd, cwd=ROOT, env={**env, **svc.env}, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         for svc in self.services:
             while True:
@@ -150,8 +160,8 @@ class Stack:
         if svc.process and svc.process.poll() is None:
             self.kill(name, signal.SIGTERM)
         log = open(svc.log_path or self.log_dir / f"{name}.log", "a")
-        svc.process = subprocess.Popen(svc.cmd, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+        svc.process = subprocess.Popen(svc.cmd, cwd=ROOT, env={**self.env(), **svc.env}, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while svc.health_url:
             try:

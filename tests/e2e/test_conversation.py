@@ -244,3 +244,8 @@ def test_chat_page_talks_to_rasa_with_a_server_issued_conversation_id(product) -
         second = browser.post("/chat/messages", json={"message": "Nederlands graag"})
         assert second.status_code == 200
     assert httpx.post(f"{product.web_url}/chat/messages", content=b"x" * 20_000).status_code == 413
+    # the Rasa server's public webhooks have a body limit too (Sanic's default would be 100 MB)
+    big = {"sender": "e2e-big", "message": "x" * 300_000}
+    assert httpx.post(f"{product.rasa_url}/webhooks/rest/webhook", json=big, timeout=60).status_code == 413
+    assert httpx.post(f"{product.rasa_url}/webhooks/rest/webhook", json={"sender": "e2e-big", "message": "hallo"},
+                      timeout=60).status_code == 200
