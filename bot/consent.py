@@ -24,10 +24,16 @@ KINDS = ("store", "share", "contact")
 SLOTS = {"store": "consent_store", "share": "consent_share", "contact": "contact_consent"}
 QUESTIONS = {kind: f"utter_ask_{slot}" for kind, slot in SLOTS.items()}
 
-_YES = {"true", "ja", "yes", "ja dat mag", "yes you may", "prima", "ok", "oke", "goed", "akkoord", "agree",
-        "ja graag", "yes please", "ja bewaar mijn vraag", "yes keep my question", "ja delen", "yes share it", "y", "j"}
-_NO = {"false", "nee", "no", "anoniem", "anonymous", "liever niet", "rather not", "nee dank je", "no thanks",
-       "nee niet bewaren", "no do not keep it", "nee niet delen", "no do not share it", "niet", "not", "n"}
+# Consent must be unambiguous (art. 4(11) AVG): only these answers count; anything else is asked again.
+# They are compared after folding (lower case, no accents or punctuation), so "Ja, dat mag!" is "ja dat mag".
+_YES = {"true", "ja", "yes", "ja dat mag", "dat mag", "yes you may", "you may", "prima", "ja prima", "ok", "oke",
+        "okay", "goed", "is goed", "ja is goed", "ja hoor", "akkoord", "ik ga akkoord", "agree", "i agree",
+        "ja graag", "graag", "yes please", "sure", "yes sure", "of course", "natuurlijk", "ja natuurlijk",
+        "that s fine", "fine", "ja bewaar mijn vraag", "yes keep my question", "ja delen", "yes share it", "y", "j"}
+_NO = {"false", "nee", "no", "anoniem", "anonymous", "liever niet", "nee liever niet", "rather not", "nee hoor",
+       "nee dank je", "nee dank u", "no thanks", "no thank you", "nee niet bewaren", "no do not keep it",
+       "nee niet delen", "no do not share it", "niet bewaren", "niet delen", "do not", "don t", "nope",
+       "ik blijf anoniem", "nee ik blijf anoniem", "no i stay anonymous", "n"}
 
 
 def yes_or_no(value: Any) -> bool | None:

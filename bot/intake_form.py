@@ -277,7 +277,12 @@ def _consent_validator(kind: str):  # type: ignore[no-untyped-def]
         if given is None:
             return Outcome({slot: None}, "utter_consent_unclear")
         log = dict(slots.get("consent_log") or {})
-        log[kind] = consent.answer(kind, given, slots.get("language"))
+        entry = consent.answer(kind, given, slots.get("language"))
+        earlier = log.get(kind)
+        # the same answer validated again (a form re-checks slots it already has) keeps its moment
+        if not (isinstance(earlier, dict) and earlier.get("given") == given
+                and earlier.get("version") == entry["version"]):
+            log[kind] = entry
         out = Outcome({slot: given, "consent_log": log})
         if kind == "store" and not given:  # nothing more is asked or kept
             out.slots.update({"consent_share": None, "contact_consent": None, "contact_name": None,

@@ -137,7 +137,7 @@ def test_without_consent_to_store_nothing_but_a_count_is_kept(product) -> None: 
         assert s.scalar(select(func.count(Intake.id)).where(Intake.sender_id == chat.sender)) == 0
         assert s.scalar(select(func.count(AnonymousQuestion.id))) == before + 1
         row = s.scalars(select(AnonymousQuestion).order_by(AnonymousQuestion.id.desc())).first()
-        assert (row.theme, row.neighbourhood_code, row.channel) == ("safety", "WK054607", "rest")
+        assert (row.theme, row.neighbourhood_code, row.channel) == ("safety", "WK054609", "rest")
     assert transcript_events(product, chat.sender) == 0
     assert said(chat.say("hallo"), "utter_greet", "nl")  # a fresh start
 

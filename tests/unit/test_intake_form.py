@@ -111,6 +111,12 @@ def test_each_consent_is_logged_with_its_moment_and_text_version() -> None:
     out3 = f.validate_consent_store("nee", {"contact_consent": True, "contact_name": "Sanne"})
     assert out3.slots["consent_store"] is False and out3.slots["contact_name"] is None
     assert f.validate_consent_share("misschien", {}).response == "utter_consent_unclear"
+    assert f.validate_consent_share("maybe later", {}).response == "utter_consent_unclear"
+    # validated again with the same answer (a form re-checks filled slots): the moment of the answer stays
+    again = f.validate_consent_store(True, {"language": "nl", "consent_log": out.slots["consent_log"]})
+    assert again.slots["consent_log"]["store"] == entry
+    changed = f.validate_consent_store(False, {"language": "nl", "consent_log": out.slots["consent_log"]})
+    assert changed.slots["consent_log"]["store"]["given"] is False
 
 
 def test_description_needs_real_words() -> None:
