@@ -12,7 +12,7 @@ from sqlalchemy import func, inspect, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from bot.gazetteer import get_gazetteer
-from bot.models import Intake, IntakeEvent, OutboxMessage, utcnow
+from bot.models import AnonymousQuestion, Intake, IntakeEvent, OutboxMessage, utcnow
 from bot.themes import get_theme, theme_ids
 from bot.urgency import URGENCY_LEVELS
 from bot.workflow import STATUSES
@@ -218,6 +218,8 @@ class Overview:
     per_district: list[tuple[str, str, int]] = field(default_factory=list)  # code, name, count
     per_week: list[tuple[str, int]] = field(default_factory=list)
     per_status: list[tuple[str, int]] = field(default_factory=list)
+    not_stored: int = 0  # questions asked without consent to store: only counted (anonymous_questions)
+    not_stored_per_theme: list[tuple[str, int]] = field(default_factory=list)
 
 
 def overview(session: Session, weeks: int = 12) -> Overview:
@@ -241,7 +243,11 @@ def overview(session: Session, weeks: int = 12) -> Overview:
         year, week = (today - timedelta(weeks=back)).isocalendar()[:2]
         per_week.append((f"{year}-W{week:02d}", week_counts.get((year, week), 0)))
     per_status = list(status_counts(session).items())
-    return Overview(total, per_theme, per_district, per_week, per_status)
+    anonymous = dict(session.execute(select(AnonymousQuestion.theme, func.count(AnonymousQuestion.id))
+                                     .group_by(AnonymousQuestion.theme)).all())
+    not_stored_per_theme = [(t, anonymous.get(t, 0)) for t in theme_ids()]
+    return Overview(total, per_theme, per_district, per_week, per_status, sum(anonymous.values()),
+                    not_stored_per_theme)
 
 
 def theme_label(theme_id: str | None, language: str) -> str:

@@ -177,3 +177,17 @@ def test_intake_page_shows_each_consent_with_its_moment_and_text_version(broker_
     assert "bewaren: ja (2026-11-23 14:05)" in html
     assert "delen met onderwijspartners: nee" in html and "contact: ja" in html
     assert f'title="{records[0].version}"' in html
+
+
+def test_overview_counts_questions_that_could_not_be_kept(broker_client, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from bot.db import session_factory
+    from bot.intakes import IntakeDraft, record_anonymous
+
+    html = broker_client.get("/broker/overview").text
+    assert "alleen geteld, zonder tekst): <strong>0</strong>" in html and html.count("<svg") == 4
+    with session_factory(database_url).begin() as s:
+        for theme in ("safety", "safety", "mobility"):
+            record_anonymous(s, IntakeDraft(language="nl", description="niet bewaard", theme=theme))
+    html = broker_client.get("/broker/overview").text
+    assert "alleen geteld, zonder tekst): <strong>3</strong>" in html and html.count("<svg") == 5
+    assert "niet bewaard" not in html
