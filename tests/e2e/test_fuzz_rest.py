@@ -6,7 +6,11 @@ FUZZ_REST_EXAMPLES generated messages (default 300 in `make test`; the closing n
 
 from __future__ import annotations
 
+import json
 import os
+import time
+from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,12 +20,16 @@ from tests.fuzz.strategies import messages
 
 REST_EXAMPLES = int(os.environ.get("FUZZ_REST_EXAMPLES", 300))
 COUNTS = {"rest": 0}
+RESULTS = Path("var/results/fuzz_rest.json")
 
 
 @pytest.mark.e2e
 def test_rest_channel_survives_generated_messages(product) -> None:  # type: ignore[no-untyped-def]
     url = f"{product.rasa_url}/webhooks/rest/webhook"
     failures: list[str] = []
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    started = time.monotonic()
     with httpx.Client(timeout=60) as client:
 
         @settings(max_examples=REST_EXAMPLES, deadline=None, database=None,
@@ -30,7 +38,10 @@ def test_rest_channel_survives_generated_messages(product) -> None:  # type: ign
         def send(text: str) -> None:
             COUNTS["rest"] += 1
             sender = f"fuzz-{COUNTS['rest'] % 25}"  # a few long conversations and their state
+            t0 = time.monotonic()
             r = client.post(url, json={"sender": sender, "message": text})
+            latencies.append(time.monotonic() - t0)
+            statuses[r.status_code] += 1
             if r.status_code >= 500:
                 failures.append(f"{r.status_code} for {text[:60]!r}")
             assert r.status_code == 200, (r.status_code, text[:80])
@@ -38,6 +49,15 @@ def test_rest_channel_survives_generated_messages(product) -> None:  # type: ign
                 assert "<script" not in (answer.get("text") or "").lower() or "<script" in text.lower()
 
         send()
-        assert failures == []
         after = client.post(url, json={"sender": "fuzz-after", "message": "hallo"})
+        latencies.sort()
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps({
+            "messages": COUNTS["rest"], "status_codes": dict(statuses), "failures": failures[:20],
+            "seconds": round(time.monotonic() - started, 1),
+            "latency_ms": {"p50": round(latencies[len(latencies) // 2] * 1000),
+                           "p99": round(latencies[int(len(latencies) * 0.99)] * 1000),
+                           "max": round(latencies[-1] * 1000)} if latencies else None,
+            "answers_afterwards": after.status_code == 200 and bool(after.json())}, indent=2))
+        assert failures == []
         assert after.status_code == 200 and after.json(), "the assistant still answers afterwards"
