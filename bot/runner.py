@@ -37,6 +37,9 @@ class Service:
 # receives whole conversation trackers from Rasa, which grow with long conversations.
 RASA_MAX_BODY = 256 * 1024
 ACTION_MAX_BODY = 64 * 1024 * 1024
+# Rasa warns with the user's whole message when a message starting with "/" is not a valid command; Python
+# warnings bypass the logging filters that mask personal data, so that one warning is switched off.
+QUIET_WARNINGS = "ignore:Failed to parse arguments in line"
 
 
 @dataclass
@@ -89,7 +92,8 @@ class Stack:
                                       str(self.credentials_path), "--port", str(port), "--interface", "127.0.0.1",
                                       "--logging-config-file", str(ROOT / "bot" / "rasa_logging.yml"),
                                       "--cors", f"http://{s.web_host}:{s.web_port}"],
-                      f"http://127.0.0.1:{port}/", env={"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY)})
+                      f"http://127.0.0.1:{port}/", env={"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY),
+                                                         "PYTHONWARNINGS": QUIET_WARNINGS})
               for port in self.rasa_ports],
             Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,
                             "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],

@@ -249,3 +249,15 @@ def test_chat_page_talks_to_rasa_with_a_server_issued_conversation_id(product) -
     assert httpx.post(f"{product.rasa_url}/webhooks/rest/webhook", json=big, timeout=60).status_code == 413
     assert httpx.post(f"{product.rasa_url}/webhooks/rest/webhook", json={"sender": "e2e-big", "message": "hallo"},
                       timeout=60).status_code == 200
+
+
+def test_no_message_text_in_the_server_logs(product) -> None:  # type: ignore[no-untyped-def]
+    chat = product.chat()
+    chat.say("hallo")
+    chat.say("Bij ons in de Kwekerijstraat is het kwakzalverskruid overal, mail kwak@example.nl of 0612345678")
+    chat.say('/choose{"theme": kwakzalverskruid')  # a broken command: Rasa would warn with the whole text
+    chat.say("/kwakzalverskruid is een onkruid")
+    for log in product.stack.log_dir.glob("*.log"):
+        content = log.read_text(errors="replace")
+        for secret in ("kwakzalverskruid", "Kwekerijstraat", "kwak@example.nl", "0612345678"):
+            assert secret not in content, f"{secret!r} in {log.name}"
