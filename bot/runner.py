@@ -37,9 +37,6 @@ class Service:
 # receives whole conversation trackers from Rasa, which grow with long conversations.
 RASA_MAX_BODY = 256 * 1024
 ACTION_MAX_BODY = 64 * 1024 * 1024
-# Rasa warns with the user's whole message when a message starting with "/" is not a valid command; Python
-# warnings bypass the logging filters that mask personal data, so that one warning is switched off.
-QUIET_WARNINGS = "ignore:Failed to parse arguments in line"
 
 
 @dataclass
@@ -87,13 +84,12 @@ class Stack:
                                       "--logging-config_file", str(ROOT / "bot" / "rasa_logging.yml")],
                     f"http://127.0.0.1:{s.action_port}/health",
                     env={"SANIC_REQUEST_MAX_SIZE": str(ACTION_MAX_BODY)}),
-            *[Service(f"rasa-{port}", [PYTHON, "-m", "rasa", "run", "--model", str(self.model), "--endpoints",
+            *[Service(f"rasa-{port}", [PYTHON, "-m", "bot.rasa_entry", "run", "--model", str(self.model), "--endpoints",
                                       "endpoints.prod.yml" if self.prod else "endpoints.yml", "--credentials",
                                       str(self.credentials_path), "--port", str(port), "--interface", "127.0.0.1",
                                       "--logging-config-file", str(ROOT / "bot" / "rasa_logging.yml"),
                                       "--cors", f"http://{s.web_host}:{s.web_port}"],
-                      f"http://127.0.0.1:{port}/", env={"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY),
-                                                         "PYTHONWARNINGS": QUIET_WARNINGS})
+                      f"http://127.0.0.1:{port}/", env={"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY)})
               for port in self.rasa_ports],
             Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,
                             "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],
