@@ -107,11 +107,11 @@ async def export_csv(request: Request) -> Response:
                          "organisation", "description"])
         with _sessions(request)() as s:
             for i in broker.filtered(s, flt):
-                writer.writerow([i.reference, i.created_at.isoformat(), i.status, i.language, i.channel, i.theme,
-                                 broker.theme_label(i.theme, lang), i.neighbourhood_code or "",
-                                 i.neighbourhood_name or i.neighbourhood_text or "", i.district_name or "",
-                                 i.urgency or "", i.timeframe or "", i.asker_role or "", i.organisation or "",
-                                 _csv_safe(i.description)])
+                row = [i.reference, i.created_at.isoformat(), i.status, i.language, i.channel, i.theme,
+                       broker.theme_label(i.theme, lang), i.neighbourhood_code, i.neighbourhood_name
+                       or i.neighbourhood_text, i.district_name, i.urgency, i.timeframe, i.asker_role, i.organisation,
+                       i.description]
+                writer.writerow([_csv_safe(v) for v in row])  # every cell: typed text can start like a formula
         return out.getvalue()
 
     body = await run_in_threadpool(build)
