@@ -63,6 +63,28 @@ def _cmd_purge(args: argparse.Namespace) -> int:
         time.sleep(24 * 3600)
 
 
+def _cmd_erase(args: argparse.Namespace) -> int:
+    """Erase an intake's personal data on a request received outside the chat (letter, phone, e-mail)."""
+    from bot.db import session_factory, upgrade
+    from bot.erasure import BROKER, erase_intake
+    from bot.handoff import HandoffSettings, find_intake
+
+    if not args.reason.strip():
+        print("stadsvraag: --reason is required (it is recorded in the history)", file=sys.stderr)
+        return 2
+    url = Settings.from_env().database_url
+    upgrade(url)
+    handoff = HandoffSettings.from_env()
+    with session_factory(url).begin() as session:
+        intake = find_intake(session, args.reference, lock=True)
+        if intake is None:
+            print(f"stadsvraag: no intake {args.reference}", file=sys.stderr)
+            return 1
+        result = erase_intake(session, intake, args.actor, args.reason, BROKER, handoff)
+    print(json.dumps(result.__dict__))
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from bot.db import session_factory, upgrade
     from bot.intakes import export_jsonl
@@ -248,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     ba.add_argument("--role", choices=["broker", "admin"], default="broker")
     ba.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=_cmd_broker)
+
+    p = sub.add_parser("erase", help="erase an intake's personal data (a request for erasure; docs/privacy.md)")
+    p.add_argument("reference", help="reference (LS-2026-000123) or id")
+    p.add_argument("--reason", required=True, help="why, e.g. 'verzoek per brief van 1 december' (recorded)")
+    p.add_argument("--actor", default="cli", help="who erases (recorded in the history)")
+    p.set_defaults(func=_cmd_erase)
 
     p = sub.add_parser("purge", help="apply the retention periods (idempotent; docs/privacy.md)")
     p.add_argument("--daily", action="store_true", help="keep running and purge once a day")

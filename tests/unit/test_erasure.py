@@ -141,3 +141,24 @@ def test_the_tracker_store_forgets_a_conversation_when_asked(database_url: str) 
         assert asyncio.run(store.retrieve("conv-forget")) is None
     finally:
         store.engine.dispose()
+
+
+def test_erasure_from_the_command_line_for_a_request_by_letter(stored, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    sessions, _, (ref, _) = stored
+    stadsvraag = str(Path(sys.executable).parent / "stadsvraag")
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    refused = subprocess.run([stadsvraag, "erase", ref, "--reason", " "], capture_output=True, text=True, env=env)
+    assert refused.returncode == 2 and "--reason" in refused.stderr
+    done = subprocess.run([stadsvraag, "erase", ref, "--reason", "brief van 1 december", "--actor", "privacy:jan"],
+                          capture_output=True, text=True, env=env, check=True)
+    assert json.loads(done.stdout)["contact_deleted"] is True
+    with sessions() as s:
+        intake = s.scalars(select(Intake).where(Intake.reference == ref)).one()
+        erased = [e for e in intake.events if e.kind == "erased"]
+        assert intake.erased_at and (erased[0].actor, erased[0].note) == ("privacy:jan", "brief van 1 december")
+    again = subprocess.run([stadsvraag, "erase", ref, "--reason", "nogmaals"], capture_output=True, text=True, env=env,
+                           check=True)
+    assert json.loads(again.stdout)["already"] is True
