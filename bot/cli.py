@@ -63,26 +63,40 @@ def _cmd_purge(args: argparse.Namespace) -> int:
         time.sleep(24 * 3600)
 
 
-def _cmd_erase(args: argparse.Namespace) -> int:
-    """Erase an intake's personal data on a request received outside the chat (letter, phone, e-mail)."""
+def _on_intake(reference: str, change) -> int:  # type: ignore[no-untyped-def]
+    """Run `change(session, intake, handoff_settings)` on one intake, locked, in one transaction.
+
+    `change` returns the line to print, or raises ValueError with the reason it cannot be done.
+    """
     from bot.db import session_factory, upgrade
-    from bot.erasure import BROKER, erase_intake
     from bot.handoff import HandoffSettings, find_intake
 
-    if not args.reason.strip():
-        print("stadsvraag: --reason is required (it is recorded in the history)", file=sys.stderr)
-        return 2
     url = Settings.from_env().database_url
     upgrade(url)
     handoff = HandoffSettings.from_env()
     with session_factory(url).begin() as session:
-        intake = find_intake(session, args.reference, lock=True)
+        intake = find_intake(session, reference, lock=True)
         if intake is None:
-            print(f"stadsvraag: no intake {args.reference}", file=sys.stderr)
+            print(f"stadsvraag: no intake {reference}", file=sys.stderr)
             return 1
-        result = erase_intake(session, intake, args.actor, args.reason, BROKER, handoff)
-    print(json.dumps(result.__dict__))
+        try:
+            line = change(session, intake, handoff)
+        except ValueError as exc:
+            print(f"stadsvraag: {reference}: {exc}", file=sys.stderr)
+            return 1
+    print(line)
     return 0
+
+
+def _cmd_erase(args: argparse.Namespace) -> int:
+    """Erase an intake's personal data on a request received outside the chat (letter, phone, e-mail)."""
+    from bot.erasure import BROKER, erase_intake
+
+    if not args.reason.strip():
+        print("stadsvraag: --reason is required (it is recorded in the history)", file=sys.stderr)
+        return 2
+    return _on_intake(args.reference, lambda session, intake, handoff: json.dumps(
+        erase_intake(session, intake, args.actor, args.reason, BROKER, handoff).__dict__))
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -122,27 +136,14 @@ def _cmd_structure(args: argparse.Namespace) -> int:
 
 
 def _cmd_approve(args: argparse.Namespace) -> int:
-    from bot.db import session_factory, upgrade
-    from bot.handoff import HandoffSettings, approve, find_intake
-    from bot.workflow import TransitionError
+    from bot.handoff import approve
 
-    url = Settings.from_env().database_url
-    upgrade(url)
-    handoff = HandoffSettings.from_env()
-    with session_factory(url).begin() as session:
-        intake = find_intake(session, args.reference, lock=True)
-        if intake is None:
-            print(f"stadsvraag: no intake {args.reference}", file=sys.stderr)
-            return 1
-        try:
-            message = approve(session, intake, args.actor, handoff)
-        except TransitionError as exc:
-            print(f"stadsvraag: {args.reference}: {exc}", file=sys.stderr)
-            return 1
-        webhook_id = message.webhook_id
-    where = "queued for the matching backend" if handoff.url else "waiting for the matching backend (not configured)"
-    print(f"{args.reference} approved; handoff {webhook_id} {where}")
-    return 0
+    def change(session, intake, handoff) -> str:  # type: ignore[no-untyped-def]
+        message = approve(session, intake, args.actor, handoff)  # TransitionError is a ValueError
+        where = "queued for the matching backend" if handoff.url else "waiting for the matching backend (not configured)"
+        return f"{args.reference} approved; handoff {message.webhook_id} {where}"
+
+    return _on_intake(args.reference, change)
 
 
 def _cmd_handoff(args: argparse.Namespace) -> int:

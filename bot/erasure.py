@@ -19,7 +19,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect, select, text
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.contact import normalise_email, normalise_phone
 from bot.handoff import SCHEMA_VERSION, HandoffSettings, build_payload
-from bot.models import Contact, Intake, IntakeEvent, OutboxMessage, utcnow
+from bot.models import Contact, Intake, IntakeEvent, OutboxMessage, as_utc, utcnow
 from bot.privacy import scrub
 
 EVENT_ERASED = "intake.erased"
@@ -94,10 +94,6 @@ def delete_transcript(session: Session, sender_id: str | None) -> int:
     return session.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender_id}).rowcount or 0
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def erased_payload(intake: Intake, category: str, at: datetime) -> dict[str, Any]:
     """The `intake.erased` event (schemas/intake-erased.v1.json): no personal data at all."""
     return {"schema_version": SCHEMA_VERSION, "event": EVENT_ERASED, "id": intake.uuid, "reference": intake.reference,
@@ -149,7 +145,7 @@ def erase_intake(session: Session, intake: Intake, actor: str, reason: str, cate
     if earlier:
         body = json.dumps(erased_payload(intake, category, now), ensure_ascii=False, separators=(",", ":"))
         # never before an earlier message of this intake that is still waiting for a retry
-        waiting = [_aware(m.next_attempt_at) for m in earlier if m.status in ("pending", "delivering")]
+        waiting = [as_utc(m.next_attempt_at) for m in earlier if m.status in ("pending", "delivering")]
         session.add(OutboxMessage(webhook_id=f"msg_{uuid.uuid4().hex}", intake_id=intake.id, event_type=EVENT_ERASED,
                                   payload=body, status="pending", attempts=0,
                                   next_attempt_at=max([now, *waiting])))

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import workflow
 from bot.config import ConfigError
 from bot.intakes import IntakeDraft, neighbourhood_dict, submit_intake
-from bot.models import Intake, IntakeEvent, OutboxMessage, utcnow
+from bot.models import Intake, IntakeEvent, OutboxMessage, as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -312,8 +312,7 @@ class Dispatcher:
                 self._mark_handed_off(session, message, outcome)
                 return
             message.last_error = outcome.error
-            created = message.created_at if message.created_at.tzinfo else message.created_at.replace(tzinfo=timezone.utc)
-            if outcome.status == "dead" or (now - created).total_seconds() > self.settings.retry_window:
+            if outcome.status == "dead" or (now - as_utc(message.created_at)).total_seconds() > self.settings.retry_window:
                 message.status = DEAD
                 logger.warning("handoff %s dead-lettered after %d attempts: %s", message.webhook_id,
                                message.attempts, outcome.error)

@@ -16,6 +16,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored moment as an aware UTC datetime (SQLite gives them back without a time zone)."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 class Intake(Base):
     """A structured city question. Holds no contact details (see `Contact`)."""
 

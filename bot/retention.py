@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from bot.intakes import intake_as_dict
-from bot.models import Contact, Intake, IntakeEvent, utcnow
+from bot.models import Contact, Intake, IntakeEvent, as_utc, utcnow
 from bot.privacy import scrub
 
 ENDED = ("closed", "rejected", "duplicate")
@@ -37,10 +37,6 @@ class Retention:
         env = os.environ
         return cls(int(env.get("RETENTION_TRANSCRIPT_DAYS", 28)), int(env.get("RETENTION_CONTACT_DAYS", 365)),
                    int(env.get("RETENTION_UNFINISHED_HOURS", 48)))
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def purge(session: Session, retention: Retention, now: datetime | None = None) -> dict[str, int]:
@@ -65,7 +61,7 @@ def purge(session: Session, retention: Retention, now: datetime | None = None) -
         .where(or_(Intake.sender_id.isnot(None), Intake.organisation.isnot(None), Intake.consent_contact.is_(True)))
     ).all()
     for intake, at in due:
-        if _aware(at) > limit:
+        if as_utc(at) > limit:
             continue
         contact = session.scalars(select(Contact).where(Contact.intake_id == intake.id)).first()
         if contact is not None:

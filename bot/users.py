@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import BrokerUser, utcnow
+from bot.models import BrokerUser, as_utc, utcnow
 
 ROLES = ("broker", "admin")
 MAX_FAILURES = 5
@@ -51,9 +51,7 @@ def authenticate(session: Session, username: str, password: str) -> tuple[Broker
             pass
         return None, "invalid"
     now = utcnow()
-    locked = user.locked_until
-    if locked is not None and locked.tzinfo is None:
-        locked = locked.replace(tzinfo=timezone.utc)
+    locked = as_utc(user.locked_until) if user.locked_until is not None else None
     if locked is not None and locked > now:
         return None, "locked"
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timezone
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,7 +15,7 @@ from bot import broker
 from bot.erasure import BROKER, REFERENCE, erase_intake, parse_reference
 from bot.gazetteer import get_gazetteer
 from bot.handoff import DEAD, approve, retry_dead
-from bot.models import BrokerUser, OutboxMessage, utcnow
+from bot.models import BrokerUser, OutboxMessage, as_utc, utcnow
 from bot.themes import load_themes
 from bot.users import ROLES, UserError, authenticate, create_user
 from bot.web.i18n import language, texts
@@ -304,8 +303,7 @@ async def user_deactivate(request: Request) -> Response:
 
 
 def age(created, now) -> str:  # type: ignore[no-untyped-def]
-    created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
-    hours = int((now - created).total_seconds() // 3600)
+    hours = int((now - as_utc(created)).total_seconds() // 3600)
     return f"{hours // 24}d" if hours >= 24 else f"{hours}h"
 
 
