@@ -11,14 +11,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import DomainFormValidationAction
-from bot import erasure, erasure_form, intake_form
+from actions.forms import UNCLEAR_SLOT, DomainFormValidationAction
+from bot import asking, erasure, erasure_form, intake_form
 from bot.config import Settings
 from bot.db import session_factory
 from bot.fields import FIELD_RESETS, field_from_text
 from bot.handoff import HandoffSettings, submit_confirmed
 from bot.intakes import record_anonymous
 from bot.language import DEFAULT_LANGUAGE, choose_language
+from bot.responses import buttons as response_buttons
 from bot.summary import (
     INTAKE_SLOTS,
     channel_name,
@@ -68,6 +69,47 @@ class ValidateIntakeForm(DomainFormValidationAction):
         return intake_form.required_slots(slots)
 
 
+def _unclear(tracker: Tracker, slot: str) -> int:
+    return int((tracker.get_slot(UNCLEAR_SLOT) or {}).get(slot, 0))
+
+
+def _ask(dispatcher: CollectingDispatcher, base: str, unclear: int, language: str,
+         base_buttons: list[dict[str, str]] | None = None, **values: Any) -> None:
+    """Send question `base`, in other words after each answer that was not understood (bot/asking.py).
+
+    A rephrasing without buttons of its own shows the choices of the question it rephrases.
+    """
+    for key in asking.responses_for(base, unclear):
+        extra: list[dict[str, str]] = []
+        if key != base and key != asking.HELP and not response_buttons(key, language):
+            extra = base_buttons if base_buttons is not None else response_buttons(base, language)
+        elif key == base and base_buttons:
+            extra = base_buttons
+        dispatcher.utter_message(response=key, buttons=extra, **(values if key == base else {}))
+
+
+class ActionAskSlot(Action):
+    """Asks for one slot of the intake form; subclasses are made below, one per slot."""
+
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        base = asking.base_response(self.slot)
+        if self.slot == "consent_store" and tracker.get_slot("consent_share") is False:
+            base = intake_form.STORE_ONLY_QUESTION  # sharing was refused on its own: ask about keeping alone
+        _ask(dispatcher, base, _unclear(tracker, self.slot), _language(tracker))
+        return []
+
+
+# one ask action per plain slot (rasa-sdk finds Action subclasses by their name)
+for _slot in ("description", "details", "urgency", "asker_role", "organisation", "consent_store", "consent_share",
+              "contact_consent", "contact_details"):
+    globals()[f"ActionAsk_{_slot}"] = type(f"ActionAsk_{_slot}", (ActionAskSlot,), {"slot": _slot})
+
+
 class ActionAskNeighbourhood(Action):
     """Ask for the place; when a name fits several neighbourhoods, offer them as buttons."""
 
@@ -80,41 +122,58 @@ class ActionAskNeighbourhood(Action):
             dispatcher.utter_message(response="utter_ask_neighbourhood_part",
                                      buttons=intake_form.neighbourhood_buttons(candidates))
         else:
-            dispatcher.utter_message(response="utter_ask_neighbourhood")
+            _ask(dispatcher, "utter_ask_neighbourhood", _unclear(tracker, "neighbourhood"), _language(tracker))
         return []
 
 
 class ActionAskTheme(Action):
-    """Propose the predicted theme when sure; otherwise offer the top three, or all themes."""
+    """Offer the three likeliest themes (a sure prediction is not asked: it is in the summary), or all."""
 
     def name(self) -> str:
         return "action_ask_theme"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        question = intake_form.theme_question(tracker.slots, _language(tracker))
+        language = _language(tracker)
+        unclear = _unclear(tracker, "theme")
+        if unclear:
+            _ask(dispatcher, "utter_ask_theme", unclear, language)
+            return [SlotSet("theme_stage", "all")]
+        question = intake_form.theme_question(tracker.slots, language)
         dispatcher.utter_message(response=question.response, buttons=question.buttons or [], **question.values)
         return [SlotSet("theme_stage", question.stage)]
 
 
+class ActionAskConfirmed(Action):
+    """The summary, to send or to correct; after "iets veranderen", which part."""
+
+    def name(self) -> str:
+        return "action_ask_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = _language(tracker)
+        unclear = _unclear(tracker, "confirmed")
+        if tracker.get_slot("summary_stage") == "which":
+            _ask(dispatcher, "utter_ask_which_field", unclear, language)
+        else:
+            _ask(dispatcher, "utter_summary", unclear, language, **summary_values(tracker.slots, language))
+        return []
+
+
 class ActionStartIntake(Action):
-    """When the first message already is the question, keep it as the description."""
+    """The first message: when it already is the question, keep it (with what it says about place,
+    urgency and who asks) and start; otherwise greet and ask for the question."""
 
     def name(self) -> str:
         return "action_start_intake"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("description"):
-            return []
-        return [SlotSet("description", _text(tracker))]
-
-
-class ActionShowSummary(Action):
-    def name(self) -> str:
-        return "action_show_summary"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(response="utter_summary", **summary_values(tracker.slots, _language(tracker)))
-        return []
+            return [SlotSet("question_given", True)]
+        outcome = intake_form.validate_description(_text(tracker), tracker.slots)
+        if not outcome.slots.get("description"):
+            return [SlotSet("question_given", False)]
+        dispatcher.utter_message(response="utter_intro")
+        return [SlotSet("question_given", True)] + [SlotSet(k, v) for k, v in outcome.slots.items()]
 
 
 class ActionSubmitIntake(Action):
@@ -130,7 +189,7 @@ class ActionSubmitIntake(Action):
             dispatcher.utter_message(response="utter_ask_description")
             return []
         keep = slots_kept_for_next_intake(tracker.slots)
-        reset = [SlotSet(slot, None) for slot in INTAKE_SLOTS if slot not in keep]
+        reset = [SlotSet(slot, None) for slot in INTAKE_SLOTS if slot not in keep] + [SlotSet(UNCLEAR_SLOT, None)]
         if tracker.get_slot("consent_store") is not True:
             return self.not_stored(dispatcher, draft) + reset
         try:
@@ -167,9 +226,9 @@ class ActionResetField(Action):
         if field not in FIELD_RESETS:
             field = field_from_text(_text(tracker))
         if field is None:
-            return [SlotSet("field_understood", False)]
+            return [SlotSet("field_understood", False), SlotSet("summary_stage", "which")]
         return [SlotSet(slot, value) for slot, value in FIELD_RESETS[field].items()] + [
-            SlotSet("field_understood", True)]
+            SlotSet("field_understood", True), SlotSet("confirmed", None), SlotSet("summary_stage", None)]
 
 
 class ActionResetIntake(Action):
@@ -179,7 +238,8 @@ class ActionResetIntake(Action):
         return "action_reset_intake"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [SlotSet("requested_slot", None)] + [SlotSet(s, None) for s in INTAKE_SLOTS + ERASURE_SLOTS]
+        return [SlotSet("requested_slot", None), SlotSet(UNCLEAR_SLOT, None)] + [
+            SlotSet(s, None) for s in INTAKE_SLOTS + ERASURE_SLOTS]
 
 
 ERASURE_SLOTS = ("erasure_reference", "erasure_proof")

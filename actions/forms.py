@@ -45,6 +45,7 @@ class DomainFormValidationAction(FormValidationAction, ABC):
         candidates: dict[str, Any] = tracker.slots_to_validate()
         order = self.form_slots(tracker.slots)
         updates: dict[str, Any] = {}
+        unclear: dict[str, int] = dict(tracker.get_slot(UNCLEAR_SLOT) or {})
         for slot_name in sorted(candidates, key=lambda s: order.index(s) if s in order else len(order)):
             validator = self.validators.get(slot_name)
             if validator is None:
@@ -52,6 +53,17 @@ class DomainFormValidationAction(FormValidationAction, ABC):
             outcome = validator(candidates[slot_name], {**tracker.slots, **updates})
             updates.update(outcome.slots)
             tracker.slots.update(outcome.slots)
+            if outcome.unclear:
+                unclear[slot_name] = unclear.get(slot_name, 0) + 1
+            elif outcome.slots.get(slot_name) is not None:
+                unclear.pop(slot_name, None)
             if outcome.response:
                 dispatcher.utter_message(response=outcome.response, buttons=outcome.buttons or [])
+        if unclear != (tracker.get_slot(UNCLEAR_SLOT) or {}):
+            updates[UNCLEAR_SLOT] = unclear or None
         return [SlotSet(name, value) for name, value in updates.items()]
+
+
+# How often each question got an answer that was not understood; the ask actions use it to ask
+# in other words (bot/asking.py), so no question is repeated in the same words after such an answer.
+UNCLEAR_SLOT = "unclear"

@@ -18,35 +18,14 @@ from sqlalchemy.orm import Session
 
 from bot.models import Consent, ConsentText
 from bot.responses import render
-from bot.text import fold
 
 KINDS = ("store", "share", "contact")
 SLOTS = {"store": "consent_store", "share": "consent_share", "contact": "contact_consent"}
-QUESTIONS = {kind: f"utter_ask_{slot}" for kind, slot in SLOTS.items()}
-
-# Consent must be unambiguous (art. 4(11) AVG): only these answers count; anything else is asked again.
-# They are compared after folding (lower case, no accents or punctuation), so "Ja, dat mag!" is "ja dat mag".
-_YES = {"true", "ja", "yes", "ja dat mag", "dat mag", "yes you may", "you may", "prima", "ja prima", "ok", "oke",
-        "okay", "goed", "is goed", "ja is goed", "ja hoor", "akkoord", "ik ga akkoord", "agree", "i agree",
-        "ja graag", "graag", "yes please", "sure", "yes sure", "of course", "natuurlijk", "ja natuurlijk",
-        "that s fine", "fine", "ja bewaar mijn vraag", "yes keep my question", "ja delen", "yes share it", "y", "j"}
-_NO = {"false", "nee", "no", "anoniem", "anonymous", "liever niet", "nee liever niet", "rather not", "nee hoor",
-       "nee dank je", "nee dank u", "no thanks", "no thank you", "nee niet bewaren", "no do not keep it",
-       "nee niet delen", "no do not share it", "niet bewaren", "niet delen", "do not", "don t", "nope",
-       "ik blijf anoniem", "nee ik blijf anoniem", "no i stay anonymous", "n"}
-
-
-def yes_or_no(value: Any) -> bool | None:
-    """True, False, or None when the answer is neither."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        key = fold(value)
-        if key in _YES:
-            return True
-        if key in _NO:
-            return False
-    return None
+# The question whose text the answer is recorded against. Storing and sharing are asked in one
+# question with separate choices (COMBINED_QUESTION); sharing is asked apart only when that answer
+# left it open. How answers are read (a clear yes, a liberal no) is in bot/answers.py.
+COMBINED_QUESTION = "utter_ask_consent"
+QUESTIONS = {"store": COMBINED_QUESTION, "share": "utter_ask_consent_share", "contact": "utter_ask_contact"}
 
 
 @dataclass(frozen=True)
@@ -54,22 +33,25 @@ class ConsentQuestion:
     kind: str
     language: str
     text: str
+    key: str  # the response in domain.yml
 
     @property
     def version(self) -> str:
         digest = hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
-        return f"{QUESTIONS[self.kind]}:{self.language}:{digest}"
+        return f"{self.key}:{self.language}:{digest}"
 
 
-def question(kind: str, language: str | None) -> ConsentQuestion:
+def question(kind: str, language: str | None, key: str | None = None) -> ConsentQuestion:
     """The consent question as the user sees it in `language` (from domain.yml)."""
     lang = language if language in ("nl", "en") else "nl"
-    return ConsentQuestion(kind, lang, render(QUESTIONS[kind], lang))
+    response = key or QUESTIONS[kind]
+    return ConsentQuestion(kind, lang, render(response, lang), response)
 
 
-def answer(kind: str, given: bool, language: str | None, at: datetime | None = None) -> dict[str, Any]:
+def answer(kind: str, given: bool, language: str | None, key: str | None = None,
+           at: datetime | None = None) -> dict[str, Any]:
     """One entry of the `consent_log` slot: what was answered to which text, and when."""
-    q = question(kind, language)
+    q = question(kind, language, key)
     return {"given": given, "at": (at or datetime.now(timezone.utc)).isoformat(), "version": q.version,
             "language": q.language}
 
@@ -103,7 +85,7 @@ def store_consents(session: Session, intake_id: int, records: list[ConsentRecord
     """Write the consent rows of an intake, and each text version the first time it is seen."""
     for record in records:
         if session.get(ConsentText, record.version) is None:
-            q = question(record.kind, record.language)
+            q = question(record.kind, record.language, record.version.split(":", 1)[0])
             text = q.text if q.version == record.version else f"(text of version {record.version} not available)"
             try:
                 with session.begin_nested():  # another intake may record the same new version at once

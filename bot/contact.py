@@ -38,6 +38,11 @@ def normalise_phone(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def strip_contact_details(text: str) -> str:
+    """`text` without the e-mail addresses and phone numbers in it."""
+    return " ".join(_PHONE_IN_TEXT.sub(" ", _EMAIL_IN_TEXT.sub(" ", text)).split())
+
+
 def normalise_name(text: str) -> str | None:
     """A plausible personal name (letters, spaces, hyphens, apostrophes), max 100 characters."""
     name = _NAME_PREFIX.sub("", " ".join(text.split())).strip(" .,!")

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import consent
+from bot import answers, consent
 from bot import contact as contact_rules
+from bot.fields import FIELD_RESETS, field_from_text
 from bot.gazetteer import Place, Resolution, get_gazetteer
 from bot.intakes import MAX_DESCRIPTION, ROLES, ROLES_WITH_ORGANISATION
 from bot.privacy import scrub
@@ -34,21 +35,40 @@ _WORDS = re.compile(r"[^\W\d_]{2,}")  # real words: two or more letters
 
 @dataclass
 class Outcome:
+    """What an answer means: the slots to set, an optional response to send first, and whether the
+    answer was not understood (`unclear`: the question is then asked again in other words)."""
+
     slots: dict[str, Any] = field(default_factory=dict)
     response: str | None = None
     buttons: list[dict[str, str]] | None = None
+    unclear: bool = False
+
+
+DETAIL_FIELDS = ("neighbourhood", "urgency", "asker_role")
 
 
 def required_slots(slots: dict[str, Any]) -> list[str]:
-    """The form's questions, in order; organisation and contact only when they apply."""
-    order = ["description", "theme", "neighbourhood", "urgency", "asker_role"]
-    if slots.get("asker_role") in ROLES_WITH_ORGANISATION:
+    """The form's questions, in order; each is asked only while its slot is empty.
+
+    `details` asks for place, urgency and role in one question when two or more of them are
+    still missing after the first message; what its answer leaves open is asked one by one.
+    Consent to store and to share is one question (`consent_store`; `consent_share` is asked
+    apart only when the answer left it open), the contact question takes the e-mail address or
+    phone number as its answer, and `confirmed` is the summary.
+    """
+    order = ["description", "theme"]
+    missing = [f for f in DETAIL_FIELDS if slots.get(f) is None]
+    if slots.get("details") is None and len(missing) >= 2:
+        order.append("details")
+    order += list(DETAIL_FIELDS)
+    if slots.get("asker_role") in ROLES_WITH_ORGANISATION and not slots.get("organisation_skipped"):
         order.append("organisation")
     order.append("consent_store")
     if slots.get("consent_store") is not False:  # without consent to store, nothing more is asked
         order += ["consent_share", "contact_consent"]
         if slots.get("contact_consent") is True:
-            order += ["contact_name", "contact_details"]
+            order.append("contact_details")
+        order.append("confirmed")
     return order
 
 
@@ -92,27 +112,58 @@ def validate_description(value: Any, slots: dict[str, Any]) -> Outcome:
     text = scrubbed.text
     words = _WORDS.findall(text)
     if _is_command(text) or len(words) < MIN_DESCRIPTION_WORDS or len(text) < MIN_DESCRIPTION_CHARS:
-        return Outcome({"description": None}, "utter_description_too_short")
+        return Outcome({"description": None}, unclear=True)
     out = Outcome({"description": text, "description_flags": scrubbed.kinds or None})
-    if not slots.get("neighbourhood"):
-        found = get_gazetteer().find_in_text(text)
-        if found.kind == "place" and found.place:
-            out.slots.update(_place_slots(found.place, None))
-        elif found.kind == "ambiguous":
-            out.slots["neighbourhood_candidates"] = [p.code for p in found.candidates]
-    if not slots.get("urgency"):
-        urgency = parse_urgency(text)
-        if urgency:
-            out.slots["urgency"] = urgency
-    if not slots.get("timeframe"):
-        timeframe = parse_timeframe(text)
-        if timeframe:
-            out.slots["timeframe"] = timeframe
+    out.slots.update(_details_in(text, slots, in_question=True))
     if not slots.get("theme"):
         prediction = get_classifier().predict(text)
         out.slots.update({"theme_suggestion": prediction.theme, "theme_confidence": prediction.confidence,
                           "theme_alternatives": prediction.top3})
+        if prediction.confidence >= PROPOSE_THRESHOLD:  # sure enough: confirmed in the summary, not asked
+            out.slots.update({"theme": prediction.theme, "theme_stage": "proposed"})
     return out
+
+
+def _details_in(text: str, slots: dict[str, Any], in_question: bool) -> dict[str, Any]:
+    """Place, urgency, timeframe, role and organisation that a text mentions, for the slots still empty.
+
+    In the question itself only plain cues count for the role ("ik woon in", "namens de bibliotheek");
+    in an answer to "who is asking?" single words ("bewoner") do too.
+    """
+    found: dict[str, Any] = {}
+    if not slots.get("neighbourhood"):
+        place = get_gazetteer().find_in_text(text)
+        if place.kind == "unknown" and not in_question:
+            place = get_gazetteer().resolve(text)
+        if place.kind == "place" and place.place:
+            found.update(_place_slots(place.place, None if in_question else text))
+        elif place.kind == "ambiguous":
+            found["neighbourhood_candidates"] = [p.code for p in place.candidates]
+        elif place.kind == "outside":
+            found.update(_outside_slots(text))
+    if not slots.get("urgency"):
+        urgency = parse_urgency(text)
+        if urgency:
+            found["urgency"] = urgency
+    if not slots.get("timeframe"):
+        timeframe = parse_timeframe(text)
+        if timeframe:
+            found["timeframe"] = timeframe
+            if not slots.get("urgency") and not found.get("urgency") and not in_question:
+                found["urgency"] = "normal"
+    if not slots.get("asker_role"):
+        role = answers.infer_role(text) or (None if in_question else role_from_text(text))
+        if role:
+            found["asker_role"] = role
+            organisation = answers.infer_organisation(text)
+            if role in ROLES_WITH_ORGANISATION and organisation and not slots.get("organisation"):
+                found["organisation"] = organisation
+    return found
+
+
+def _outside_slots(text: str | None) -> dict[str, Any]:
+    return {"neighbourhood": OUTSIDE, "neighbourhood_code": None, "neighbourhood_kind": "outside",
+            "neighbourhood_text": text, "neighbourhood_candidates": None}
 
 
 @dataclass
@@ -128,14 +179,8 @@ def _choose_theme_payload(theme_id: str) -> str:
 
 
 def theme_question(slots: dict[str, Any], language: str) -> ThemeQuestion:
-    """How to ask for the theme: propose the prediction when sure, else the top three plus 'something else'."""
+    """How to ask for the theme: the top three plus 'something else', or all themes."""
     stage = slots.get("theme_stage")
-    suggestion = slots.get("theme_suggestion")
-    confidence = slots.get("theme_confidence") or 0.0
-    if stage in (None, "proposed") and suggestion and confidence >= PROPOSE_THRESHOLD:
-        theme = get_theme(suggestion)
-        if theme:
-            return ThemeQuestion("utter_propose_theme", "proposed", values={"theme_label": theme.label(language)})
     alternatives = [t for t in (slots.get("theme_alternatives") or []) if get_theme(t)]
     if stage != "all" and alternatives:
         order = {t.id: i for i, t in enumerate(load_themes())}
@@ -148,29 +193,26 @@ def theme_question(slots: dict[str, Any], language: str) -> ThemeQuestion:
     return ThemeQuestion("utter_ask_theme", "all")
 
 
-_YES = {"ja", "yes", "klopt", "ja klopt", "dat klopt", "correct", "yes that s right", "that s right", "ja hoor",
-        "jazeker", "ok", "oke", "prima", "sure", "yep", "affirm", "right", "precies", "inderdaad"}
-_NO = {"nee", "no", "klopt niet", "nee iets anders", "no something else", "niet", "nope", "deny", "dat klopt niet",
-       "that s wrong", "wrong", "not right", "nee hoor"}
-
-
 def validate_theme(value: Any, slots: dict[str, Any]) -> Outcome:
-    """A chosen id, yes/no to a proposal, or typed words matched to the taxonomy."""
+    """A chosen id, or typed words matched to the taxonomy ("gezondheid", "weet ik niet")."""
     if value == MORE:
         return Outcome({"theme": None, "theme_stage": "all"})
     if isinstance(value, str) and value in theme_ids():
         return Outcome({"theme": value})
     text = value if isinstance(value, str) else ""
-    answer = fold(text.lstrip("/"))
-    if slots.get("theme_stage") == "proposed":
-        if answer in _YES and slots.get("theme_suggestion") in theme_ids():
-            return Outcome({"theme": slots["theme_suggestion"]})
-        if answer in _NO:
-            return Outcome({"theme": None, "theme_stage": "top3"})
     theme = match_theme_answer(text) if text and not _is_command(text) else None
     if theme:
         return Outcome({"theme": theme})
-    return Outcome({"theme": None, "theme_stage": "all"}, "utter_theme_unknown")
+    if text and answers.is_dont_know(text):
+        return Outcome({"theme": "other"})
+    return Outcome({"theme": None, "theme_stage": "all"}, unclear=True)
+
+
+def validate_details(value: Any, slots: dict[str, Any]) -> Outcome:
+    """One answer for place, urgency and role; what it leaves open is asked one by one."""
+    text = clean_user_text(value if isinstance(value, str) else "", 300)
+    found = _details_in(text, slots, in_question=False) if text and not _is_command(text) else {}
+    return Outcome({"details": "asked", **found})
 
 
 def neighbourhood_buttons(codes: list[str]) -> list[dict[str, str]]:
@@ -180,21 +222,26 @@ def neighbourhood_buttons(codes: list[str]) -> list[dict[str, str]]:
             for c in codes if c in places]
 
 
+UNKNOWN_PLACE = "unknown"
+
+
 def validate_neighbourhood(value: Any, slots: dict[str, Any]) -> Outcome:
     """Resolve a place; ask which part when ambiguous; never lose an unknown answer.
 
-    An unknown name is asked once more; typed again (or anything unknown the
-    second time) it is stored as typed, marked 'unresolved' for the broker.
+    An unknown name is asked once more in other words; typed again (or anything unknown the
+    second time) it is stored as typed, marked 'unresolved' for the broker. "Weet ik niet" is
+    a way out: the place stays unknown.
     """
     gazetteer = get_gazetteer()
     if value == OUTSIDE:
-        return Outcome({"neighbourhood": OUTSIDE, "neighbourhood_code": None, "neighbourhood_kind": "outside",
-                        "neighbourhood_candidates": None})
+        return Outcome(_outside_slots(slots.get("neighbourhood_text")))
+    if value == UNKNOWN_PLACE:
+        return Outcome(_unknown_place_slots())
     if isinstance(value, str) and value in gazetteer.places:
         return Outcome(_place_slots(gazetteer.places[value], slots.get("neighbourhood_text")))
     text = clean_user_text(value if isinstance(value, str) else "", 200)
     if not text or _is_command(text):
-        return Outcome({"neighbourhood": None}, "utter_ask_neighbourhood")
+        return Outcome({"neighbourhood": None}, unclear=True)
     found: Resolution = gazetteer.resolve(text)
     if found.kind == "place" and found.place:
         return Outcome(_place_slots(found.place, text))
@@ -202,13 +249,18 @@ def validate_neighbourhood(value: Any, slots: dict[str, Any]) -> Outcome:
         codes = [p.code for p in found.candidates]
         return Outcome({"neighbourhood": None, "neighbourhood_candidates": codes, "neighbourhood_text": text})
     if found.kind == "outside":
-        return Outcome({"neighbourhood": OUTSIDE, "neighbourhood_code": None, "neighbourhood_kind": "outside",
-                        "neighbourhood_text": text, "neighbourhood_candidates": None})
+        return Outcome(_outside_slots(text))
+    if answers.is_dont_know(text):
+        return Outcome(_unknown_place_slots())
     if slots.get("neighbourhood_kind") == "pending":
         return Outcome({"neighbourhood": text, "neighbourhood_code": None, "neighbourhood_kind": "unresolved",
                         "neighbourhood_text": text, "neighbourhood_candidates": None})
-    return Outcome({"neighbourhood": None, "neighbourhood_kind": "pending", "neighbourhood_text": text},
-                   "utter_neighbourhood_unknown")
+    return Outcome({"neighbourhood": None, "neighbourhood_kind": "pending", "neighbourhood_text": text}, unclear=True)
+
+
+def _unknown_place_slots() -> dict[str, Any]:
+    return {"neighbourhood": UNKNOWN_PLACE, "neighbourhood_code": None, "neighbourhood_kind": UNKNOWN_PLACE,
+            "neighbourhood_text": None, "neighbourhood_candidates": None}
 
 
 def validate_urgency(value: Any, slots: dict[str, Any]) -> Outcome:
@@ -221,11 +273,11 @@ def validate_urgency(value: Any, slots: dict[str, Any]) -> Outcome:
         out.slots["timeframe"] = timeframe
     if urgency:
         out.slots["urgency"] = urgency
-    elif timeframe:
+    elif timeframe or (text and answers.is_dont_know(text)):
         out.slots["urgency"] = "normal"
     else:
         out.slots["urgency"] = None
-        out.response = "utter_urgency_unknown"
+        out.unclear = True
     return out
 
 
@@ -239,7 +291,9 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
                      "organisation", "organization", "foundation", "association", "on behalf", "company", "charity",
                      "food bank", "voedselbank", "we are a", "wij zijn een"),
     "resident": ("bewoner", "buurtbewoner", "inwoner", "bewoonster", "ik woon", "resident", "i live", "citizen",
-                 "inhabitant", "local"),
+                 "inhabitant", "local", "ik woon er", "i live there", "bewoners", "residents", "particulier",
+                 "gewoon ik", "just me", "myself", "mezelf", "ikzelf", "ik zelf", "private person", "buurvrouw",
+                 "buurman", "neighbour", "neighbor"),
     "other": ("anders", "other", "student", "onderzoeker", "researcher", "something else"),
 }
 
@@ -255,72 +309,209 @@ def role_from_text(text: str) -> str | None:
 def validate_asker_role(value: Any, slots: dict[str, Any]) -> Outcome:
     if value in ROLES:
         return Outcome({"asker_role": value})
-    role = role_from_text(value) if isinstance(value, str) and not _is_command(value) else None
+    text = value if isinstance(value, str) and not _is_command(value) else ""
+    role = (answers.infer_role(text) or role_from_text(text)) if text else None
     if role:
-        return Outcome({"asker_role": role})
-    return Outcome({"asker_role": None}, "utter_asker_role_unknown")
+        out = Outcome({"asker_role": role})
+        organisation = answers.infer_organisation(text)
+        if role in ROLES_WITH_ORGANISATION and organisation and not slots.get("organisation"):
+            out.slots["organisation"] = organisation
+        return out
+    if text and answers.is_dont_know(text):
+        return Outcome({"asker_role": "other"})
+    return Outcome({"asker_role": None}, unclear=True)
 
 
 def validate_organisation(value: Any, slots: dict[str, Any]) -> Outcome:
     text = clean_user_text(value if isinstance(value, str) else "", 200)
+    if text and answers.is_dont_know(text):
+        return Outcome({"organisation": None, "organisation_skipped": True})
     if len(text) < 2 or _is_command(text):
-        return Outcome({"organisation": None}, "utter_ask_organisation")
+        return Outcome({"organisation": None}, unclear=True)
     return Outcome({"organisation": text})
 
 
-def _consent_validator(kind: str):  # type: ignore[no-untyped-def]
-    """Yes or no to one consent question; the answer is logged with its moment and text version."""
-    slot = consent.SLOTS[kind]
+def _logged(slots: dict[str, Any], kind: str, given: bool, question: str) -> dict[str, Any]:
+    """The consent log with this answer: its moment and the version of the question's text.
 
-    def validate(value: Any, slots: dict[str, Any]) -> Outcome:
-        given = consent.yes_or_no(value)
-        if given is None:
-            return Outcome({slot: None}, "utter_consent_unclear")
-        log = dict(slots.get("consent_log") or {})
-        entry = consent.answer(kind, given, slots.get("language"))
-        earlier = log.get(kind)
-        # the same answer validated again (a form re-checks slots it already has) keeps its moment
-        if not (isinstance(earlier, dict) and earlier.get("given") == given
-                and earlier.get("version") == entry["version"]):
-            log[kind] = entry
-        out = Outcome({slot: given, "consent_log": log})
-        if kind == "store" and not given:  # nothing more is asked or kept
-            out.slots.update({"consent_share": None, "contact_consent": None, "contact_name": None,
-                              "contact_details": None})
-        if kind == "contact" and not given:
-            out.slots.update({"contact_name": None, "contact_details": None})
+    The same answer validated again (a form re-checks slots it already has) keeps its moment.
+    """
+    log = dict(slots.get("consent_log") or {})
+    entry = consent.answer(kind, given, slots.get("language"), question)
+    earlier = log.get(kind)
+    if not (isinstance(earlier, dict) and earlier.get("given") == given
+            and earlier.get("version") == entry["version"]):
+        log[kind] = entry
+    return log
+
+
+STORE_ONLY_QUESTION = "utter_ask_consent_store"  # after "niet delen" alone: may we keep it, then?
+_ONLY_STORE = (
+    "alleen bewaren", "wel bewaren", "bewaren mag", "bewaren is goed", "bewaren wel", "mag bewaren", "alleen opslaan",
+    "only keep", "just keep", "keep it", "keep only", "only store", "you may keep", "keeping is fine", "keep is fine",
+    "ok to keep", "okay to keep", "bewaar maar", "bewaar hem", "bewaar het",
+)
+_NO_SHARE = (
+    "niet delen", "not share", "don t share", "dont share", "do not share", "no sharing", "geen delen",
+    "zonder delen", "alleen bewaren", "only keep", "just keep", "keep only", "only store", "alleen opslaan",
+    "niet met de scholen", "not with the schools", "alleen de kennismakelaar", "only the broker",
+    "only the knowledge broker", "alleen voor de kennismakelaar", "niet doorsturen", "not pass",
+)
+_NO_STORE = ("niet bewaren", "not keep", "don t keep", "dont keep", "do not keep", "niet opslaan", "not store",
+             "don t store", "do not store", "nergens bewaren")
+
+
+def validate_consent_store(value: Any, slots: dict[str, Any]) -> Outcome:
+    """One question, separate choices: keep and share, keep only, or neither.
+
+    Buttons set both slots; a typed "ja" answers the question as asked (keep and share);
+    "alleen bewaren" / "ja, maar niet delen" keeps without sharing; any refusal keeps nothing.
+    Each answer is logged per kind with its moment and the text version of this question.
+    """
+    store: bool | None
+    share: bool | None = None
+    if isinstance(value, bool):
+        store = value
+        share = slots.get("consent_share") if isinstance(slots.get("consent_share"), bool) else None
+    else:
+        text = value if isinstance(value, str) else ""
+        key = f" {answers.normalise(text)} "
+        if any(f" {p} " in key for p in _NO_SHARE):
+            share = False
+            if any(f" {p} " in key for p in _NO_STORE):
+                store = False
+            elif any(f" {p} " in key for p in _ONLY_STORE) or answers.is_clear_yes(text.split(",")[0].split(" maar ")[0]):
+                store = True
+            else:
+                store = None
+        elif answers.only_anonymity(text):  # "anoniem graag": explained, since keeping can be anonymous
+            store = None
+        else:
+            store = answers.yes_or_no(text)
+            share = True if store else None
+    question = consent.COMBINED_QUESTION if slots.get("consent_share") is not False else STORE_ONLY_QUESTION
+    if store is None:
+        out = Outcome({"consent_store": None}, unclear=share is None)
+        if share is False:  # "niet delen" alone: not shared for sure; keeping is asked apart
+            out.slots.update({"consent_share": False,
+                              "consent_log": _logged(slots, "share", False, question)})
+            out.response = "utter_consent_share_noted"
         return out
+    log = _logged(slots, "store", store, question)
+    out = Outcome({"consent_store": store, "consent_log": log})
+    if not store:  # nothing more is asked or kept
+        out.slots.update({"consent_share": None, "contact_consent": None, "contact_name": None,
+                          "contact_details": None, "confirmed": None})
+        return out
+    if share is not None:
+        out.slots["consent_share"] = share
+        out.slots["consent_log"] = _logged({**slots, "consent_log": log}, "share", share, question)
+    return out
 
-    validate.__name__ = f"validate_{slot}"
-    return validate
+
+def validate_consent_share(value: Any, slots: dict[str, Any]) -> Outcome:
+    """Asked apart only when the combined question left sharing open."""
+    given = answers.yes_or_no(value)
+    if given is None:
+        return Outcome({"consent_share": None}, unclear=True)
+    return Outcome({"consent_share": given, "consent_log": _logged(slots, "share", given, consent.QUESTIONS["share"])})
 
 
-validate_consent_store = _consent_validator("store")
-validate_consent_share = _consent_validator("share")
-validate_contact_consent = _consent_validator("contact")
+_PARTICLES = {"de", "van", "der", "den", "ter", "ten", "het", "te", "in", "t", "'t", "la", "le", "da", "di", "von", "el"}
+
+
+def _name_beside(text: str) -> str | None:
+    """A name typed next to the e-mail address or phone number ("Sanne de Vries, sanne@example.nl").
+
+    Only capitalised words (and particles such as "de" and "van") count, so "mail me op ..." gives no name.
+    """
+    rest = contact_rules.strip_contact_details(text).replace(",", " ").replace(":", " ").split()
+    words: list[str] = []
+    for word in rest:
+        if word[:1].isupper() and word.lower() not in ("ja", "yes", "mijn", "my", "email", "e-mail", "mail", "tel",
+                                                       "telefoon", "phone", "naam", "name", "ok", "oke", "prima"):
+            words.append(word)
+        elif words and word.lower() in _PARTICLES:
+            words.append(word)
+        elif words:
+            break
+    while words and words[-1].lower() in _PARTICLES:
+        words.pop()
+    return contact_rules.normalise_name(" ".join(words)) if words else None
+
+
+def validate_contact_consent(value: Any, slots: dict[str, Any]) -> Outcome:
+    """"May we contact you?" takes the e-mail address or phone number itself as a yes."""
+    text = value if isinstance(value, str) else ""
+    details = (contact_rules.normalise_email(text) or contact_rules.normalise_phone(text)) if text else None
+    if details:
+        out = Outcome({"contact_consent": True, "contact_details": details,
+                       "consent_log": _logged(slots, "contact", True, consent.QUESTIONS["contact"])})
+        name = _name_beside(text)
+        if name:
+            out.slots["contact_name"] = name
+        return out
+    given = answers.yes_or_no(value)
+    if given is None and text and answers.is_dont_know(text):
+        given = False
+    if given is None:
+        return Outcome({"contact_consent": None}, unclear=True)
+    out = Outcome({"contact_consent": given, "consent_log": _logged(slots, "contact", given,
+                                                                     consent.QUESTIONS["contact"])})
+    if not given:
+        out.slots.update({"contact_name": None, "contact_details": None})
+    return out
 
 
 def validate_contact_name(value: Any, slots: dict[str, Any]) -> Outcome:
     name = contact_rules.normalise_name(value) if isinstance(value, str) else None
     if not name:
-        return Outcome({"contact_name": None}, "utter_contact_name_invalid")
+        return Outcome({"contact_name": None}, unclear=True)
     return Outcome({"contact_name": name})
 
 
 def validate_contact_details(value: Any, slots: dict[str, Any]) -> Outcome:
+    """An e-mail address or phone number; a refusal here withdraws the consent to be contacted."""
     text = value if isinstance(value, str) else ""
-    email = contact_rules.normalise_email(text)
-    if email:
-        return Outcome({"contact_details": email})
-    phone = contact_rules.normalise_phone(text)
-    if phone:
-        return Outcome({"contact_details": phone})
-    return Outcome({"contact_details": None}, "utter_contact_details_invalid")
+    details = contact_rules.normalise_email(text) or contact_rules.normalise_phone(text)
+    if details:
+        out = Outcome({"contact_details": details})
+        name = None if slots.get("contact_name") else _name_beside(text)
+        if name:
+            out.slots["contact_name"] = name
+        return out
+    if answers.is_refusal(text) or answers.is_dont_know(text):
+        return Outcome({"contact_consent": False, "contact_details": None, "contact_name": None,
+                        "consent_log": _logged(slots, "contact", False, consent.QUESTIONS["contact"])})
+    return Outcome({"contact_details": None}, unclear=True)
+
+
+_CHANGE_WORDS = ("verander", "veranderen", "wijzig", "wijzigen", "aanpassen", "pas", "anders", "maar", "moet",
+                 "change", "edit", "fix", "but", "should", "wrong", "fout", "niet")
+
+
+def validate_confirmed(value: Any, slots: dict[str, Any]) -> Outcome:
+    """The answer to the summary: send it, change one part (named or not), or not understood."""
+    text = value if isinstance(value, str) else ""
+    wants_change = any(f" {w} " in f" {answers.normalise(text)} " for w in _CHANGE_WORDS)
+    if value is True or (slots.get("summary_stage") != "which" and answers.yes_or_no(value) is True
+                         and not wants_change):
+        return Outcome({"confirmed": True, "summary_stage": None})
+    named = field_from_text(text) if text and not _is_command(text) else None
+    if named:
+        out = Outcome({**FIELD_RESETS[named], "confirmed": None, "summary_stage": None})
+        if named in ("neighbourhood", "urgency", "asker_role"):  # "nee, het is Stevenshof": the new value at once
+            out.slots.update(_details_in(text, {}, in_question=True))
+        return out
+    if value is False or answers.yes_or_no(value) is False:
+        return Outcome({"confirmed": None, "summary_stage": "which"})
+    return Outcome({"confirmed": None}, unclear=True)
 
 
 VALIDATORS = {
     "description": validate_description,
     "theme": validate_theme,
+    "details": validate_details,
     "neighbourhood": validate_neighbourhood,
     "urgency": validate_urgency,
     "asker_role": validate_asker_role,
@@ -330,4 +521,5 @@ VALIDATORS = {
     "contact_consent": validate_contact_consent,
     "contact_name": validate_contact_name,
     "contact_details": validate_contact_details,
+    "confirmed": validate_confirmed,
 }

@@ -27,6 +27,19 @@ def _matches(variant: dict[str, Any], language: str | None) -> bool:
     )
 
 
+def buttons(key: str, language: str | None) -> list[dict[str, str]]:
+    """The buttons of response `key` in `language` (for a rephrased question that shows the same choices)."""
+    variants = _responses()[key]
+    chosen = next((v for v in variants if v.get("condition") and _matches(v, language)), None)
+    if chosen is None:
+        chosen = next(v for v in variants if not v.get("condition"))
+    return list(chosen.get("buttons") or [])
+
+
+def has_response(key: str) -> bool:
+    return key in _responses()
+
+
 def render(key: str, language: str | None, **values: str) -> str:
     """The text of response `key` in `language` (a conditional variant first, then the default)."""
     variants = _responses()[key]

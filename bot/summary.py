@@ -14,7 +14,7 @@ INTAKE_SLOTS = (
     "description", "description_flags", "theme", "theme_confidence", "theme_suggestion", "theme_alternatives", "theme_stage", "neighbourhood", "neighbourhood_code", "neighbourhood_kind",
     "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role", "organisation",
     "consent_store", "consent_share", "contact_consent", "consent_log", "contact_name", "contact_details",
-    "field_understood",
+    "field_understood", "details", "confirmed", "summary_stage", "organisation_skipped", "question_given",
 )
 
 

@@ -19,7 +19,7 @@ def test_description_does_not_overwrite_given_answers() -> None:
 
 
 def test_too_short_and_too_long_descriptions_are_asked_again() -> None:
-    assert f.validate_description("ouderen", {}).response == "utter_description_too_short"
+    assert f.validate_description("ouderen", {}).unclear
     assert f.validate_description("", {}).slots == {"description": None}
     long = f.validate_description("a " * 5000, {})
     assert long.response == "utter_description_too_long" and long.slots == {"description": None}
@@ -41,12 +41,13 @@ def test_theme_from_button_label_or_words() -> None:
     assert f.validate_theme("Gezondheid", {}).slots == {"theme": "health_wellbeing"}
     assert f.validate_theme("mobility & accessibility", {}).slots == {"theme": "mobility"}
     assert f.validate_theme("iets anders", {}).slots == {"theme": "other"}
-    assert f.validate_theme("banaan", {}).response == "utter_theme_unknown"
+    assert f.validate_theme("weet ik niet", {}).slots == {"theme": "other"}
+    assert f.validate_theme("banaan", {}).unclear
 
 
 def test_neighbourhood_unknown_is_asked_once_then_kept_as_typed() -> None:
     first = f.validate_neighbourhood("Blauwe Buurt", {})
-    assert first.response == "utter_neighbourhood_unknown" and first.slots["neighbourhood"] is None
+    assert first.unclear and first.slots["neighbourhood"] is None
     second = f.validate_neighbourhood("Blauwe Buurt", {**first.slots})
     assert second.response is None
     assert second.slots["neighbourhood"] == "Blauwe Buurt" and second.slots["neighbourhood_kind"] == "unresolved"
@@ -66,28 +67,47 @@ def test_urgency_and_timeframe() -> None:
     assert f.validate_urgency("high", {}).slots == {"urgency": "high"}
     assert f.validate_urgency("geen haast", {}).slots == {"urgency": "low"}
     assert f.validate_urgency("this semester", {}).slots == {"urgency": "normal", "timeframe": "this_semester"}
-    assert f.validate_urgency("banaan", {}).response == "utter_urgency_unknown"
+    assert f.validate_urgency("weet ik niet", {}).slots == {"urgency": "normal"}
+    assert f.validate_urgency("banaan", {}).unclear
 
 
 def test_roles_and_dynamic_questions() -> None:
     assert f.validate_asker_role("Ik ben bewoner", {}).slots == {"asker_role": "resident"}
-    assert f.validate_asker_role("namens de bibliotheek", {}).slots == {"asker_role": "organisation"}
-    assert f.required_slots({"asker_role": "resident", "contact_consent": False})[-3:] == [
-        "consent_store", "consent_share", "contact_consent"]
+    assert f.validate_asker_role("namens de bibliotheek", {}).slots == {"asker_role": "organisation",
+                                                                         "organisation": "bibliotheek"}
+    assert f.validate_asker_role("zeg ik liever niet", {}).slots == {"asker_role": "other"}
+    assert f.validate_asker_role("wij zijn Stichting Buurtkracht", {}).slots == {
+        "asker_role": "organisation", "organisation": "Stichting Buurtkracht"}
+    assert f.required_slots({"asker_role": "resident", "contact_consent": False})[-4:] == [
+        "consent_store", "consent_share", "contact_consent", "confirmed"]
     assert f.required_slots({"asker_role": "organisation", "contact_consent": True})[-6:] == [
-        "organisation", "consent_store", "consent_share", "contact_consent", "contact_name", "contact_details"]
+        "organisation", "consent_store", "consent_share", "contact_consent", "contact_details", "confirmed"]
     # without consent to store, nothing more is asked
     assert f.required_slots({"asker_role": "resident", "consent_store": False})[-2:] == ["asker_role", "consent_store"]
+    # place, urgency and role are asked in one question when two or more are missing
+    assert "details" in f.required_slots({"asker_role": "resident"})
+    assert "details" not in f.required_slots({"asker_role": "resident", "urgency": "low"})
+    assert "details" not in f.required_slots({"details": "asked"})
 
 
 def test_contact_details() -> None:
     assert f.validate_contact_details("mail me op Sanne@Example.nl", {}).slots == {"contact_details": "Sanne@example.nl"}
     assert f.validate_contact_details("06 12345678", {}).slots == {"contact_details": "+31612345678"}
-    assert f.validate_contact_details("weet ik niet", {}).response == "utter_contact_details_invalid"
+    assert f.validate_contact_details("mijn buurman", {}).unclear
+    # a way out: no contact after all
+    assert f.validate_contact_details("weet ik niet", {}).slots["contact_consent"] is False
     assert f.validate_contact_name("Mijn naam is Sanne de Vries", {}).slots == {"contact_name": "Sanne de Vries"}
-    assert f.validate_contact_name("<b>x</b>", {}).response == "utter_contact_name_invalid"
+    assert f.validate_contact_name("<b>x</b>", {}).unclear
     assert f.validate_contact_consent(True, {}).slots["contact_consent"] is True
-    assert f.validate_contact_consent("misschien", {}).response == "utter_consent_unclear"
+    assert f.validate_contact_consent("misschien", {}).unclear
+    # the contact question takes the e-mail address or phone number (and a name beside it) as its answer
+    out = f.validate_contact_consent("Sanne de Vries, sanne@example.nl", {"language": "nl"})
+    assert (out.slots["contact_consent"], out.slots["contact_details"], out.slots["contact_name"]) == (
+        True, "sanne@example.nl", "Sanne de Vries")
+    assert out.slots["consent_log"]["contact"]["version"].startswith("utter_ask_contact:nl:")
+    assert f.validate_contact_consent("bel me maar op 06-12345678", {}).slots["contact_details"] == "+31612345678"
+    for no in ("nee, liever anoniem", "no, I prefer to stay anonymous", "nope", "ik blijf anoniem"):
+        assert f.validate_contact_consent(no, {}).slots["contact_consent"] is False, no
 
 
 def test_each_consent_is_logged_with_its_moment_and_text_version() -> None:
@@ -95,13 +115,17 @@ def test_each_consent_is_logged_with_its_moment_and_text_version() -> None:
 
     from bot import consent
 
-    out = f.validate_consent_store("Ja, bewaar mijn vraag", {"language": "nl"})
-    assert out.slots["consent_store"] is True
+    out = f.validate_consent_store("Ja, bewaren en delen", {"language": "nl"})
+    assert out.slots["consent_store"] is True and out.slots["consent_share"] is True
     entry = out.slots["consent_log"]["store"]
     assert entry["given"] is True and entry["language"] == "nl"
     assert datetime.fromisoformat(entry["at"]).tzinfo is not None
     assert entry["version"] == consent.question("store", "nl").version
-    assert entry["version"].startswith("utter_ask_consent_store:nl:")
+    assert entry["version"].startswith("utter_ask_consent:nl:")
+    # one question, separate choices: each kind has its own log entry against the same text
+    assert out.slots["consent_log"]["share"]["version"] == entry["version"]
+    only = f.validate_consent_store("alleen bewaren, niet delen", {"language": "nl"})
+    assert (only.slots["consent_store"], only.slots["consent_share"]) == (True, False)
     # the English text is another version; the log keeps earlier answers
     out2 = f.validate_consent_share("no", {"language": "en", "consent_log": out.slots["consent_log"]})
     assert out2.slots["consent_share"] is False
@@ -110,8 +134,8 @@ def test_each_consent_is_logged_with_its_moment_and_text_version() -> None:
     # no to storing clears what would only be kept with it
     out3 = f.validate_consent_store("nee", {"contact_consent": True, "contact_name": "Sanne"})
     assert out3.slots["consent_store"] is False and out3.slots["contact_name"] is None
-    assert f.validate_consent_share("misschien", {}).response == "utter_consent_unclear"
-    assert f.validate_consent_share("maybe later", {}).response == "utter_consent_unclear"
+    assert f.validate_consent_share("misschien", {}).unclear
+    assert f.validate_consent_share("maybe later", {}).unclear
     # validated again with the same answer (a form re-checks filled slots): the moment of the answer stays
     again = f.validate_consent_store(True, {"language": "nl", "consent_log": out.slots["consent_log"]})
     assert again.slots["consent_log"]["store"] == entry
@@ -121,18 +145,18 @@ def test_each_consent_is_logged_with_its_moment_and_text_version() -> None:
 
 def test_description_needs_real_words() -> None:
     for junk in ("'; DROP TABLE intakes; --", "😀 😀 😀 😀 😀 😀", "1234 5678 9012 3456", "<b></b><i></i><p></p>"):
-        assert f.validate_description(junk, {}).response == "utter_description_too_short", junk
+        assert f.validate_description(junk, {}).unclear, junk
 
 
-def test_a_confident_theme_is_proposed_and_yes_accepts_it() -> None:
-    slots = {"theme_suggestion": "health_wellbeing", "theme_confidence": 0.8,
-             "theme_alternatives": ["health_wellbeing", "social_cohesion", "housing_living"]}
-    q = f.theme_question(slots, "nl")
-    assert (q.response, q.stage, q.values) == ("utter_propose_theme", "proposed", {"theme_label": "Gezondheid & welzijn"})
-    assert f.validate_theme("ja", {**slots, "theme_stage": "proposed"}).slots == {"theme": "health_wellbeing"}
-    assert f.validate_theme("/affirm", {**slots, "theme_stage": "proposed"}).slots == {"theme": "health_wellbeing"}
-    no = f.validate_theme("nee", {**slots, "theme_stage": "proposed"})
-    assert no.slots == {"theme": None, "theme_stage": "top3"}
+def test_a_confident_theme_is_set_and_confirmed_in_the_summary_not_asked() -> None:
+    out = f.validate_description("Er is veel te weinig groen en het is heel heet in onze stenen straat in de zomer, "
+                                 "wat kunnen we doen tegen de hitte?", {})
+    if out.slots["theme_confidence"] >= f.PROPOSE_THRESHOLD:
+        assert out.slots["theme"] == out.slots["theme_suggestion"] and out.slots["theme_stage"] == "proposed"
+        assert "theme" not in [s for s in f.required_slots(out.slots) if out.slots.get(s) is None]
+    unsure = f.validate_description("Wat vinden mensen eigenlijk van de dingen hier in de buurt, iets met mensen", {})
+    if unsure.slots["theme_confidence"] < f.PROPOSE_THRESHOLD:
+        assert "theme" not in unsure.slots
 
 
 def test_an_unsure_theme_offers_the_top_three_kennisstad_first_then_all() -> None:
@@ -154,11 +178,33 @@ def test_description_carries_a_theme_prediction() -> None:
     assert len(out.slots["theme_alternatives"]) == 3
 
 
-def test_the_same_theme_question_is_asked_again_after_an_interruption() -> None:
-    slots = {"theme_suggestion": "safety", "theme_confidence": 0.9, "theme_alternatives": ["safety"],
-             "theme_stage": "proposed"}
-    assert f.theme_question(slots, "nl").response == "utter_propose_theme"
-    assert f.theme_question({**slots, "theme_stage": "top3"}, "nl").response == "utter_ask_theme_top"
+def test_the_first_message_gives_the_role_and_organisation_when_it_says_them() -> None:
+    assert f.validate_description("Ik woon in de Merenwijk en er zijn te weinig bankjes voor ouderen", {}
+                                  ).slots["asker_role"] == "resident"
+    out = f.validate_description("Namens Bibliotheek Leiden Noord: hoe bereiken we laaggeletterde ouders?", {})
+    assert (out.slots["asker_role"], out.slots["organisation"]) == ("organisation", "Bibliotheek Leiden Noord")
+    # a resident who mentions the municipality does not work for it
+    assert "asker_role" not in f.validate_description("De gemeente doet niets aan het afval bij de Kooi, "
+                                                      "wat kunnen studenten onderzoeken?", {}).slots
+
+
+def test_one_answer_for_place_urgency_and_role() -> None:
+    out = f.validate_details("Stevenshof, geen haast, ik woon er", {})
+    assert (out.slots["neighbourhood_code"], out.slots["urgency"], out.slots["asker_role"]) == (
+        "WK054609", "low", "resident")
+    partial = f.validate_details("merewijk", {})
+    assert partial.slots["neighbourhood_code"] == "WK054608" and "urgency" not in partial.slots
+    assert f.validate_details("", {}).slots == {"details": "asked"}  # never asked twice: the rest one by one
+
+
+def test_the_summary_sends_or_changes_one_part() -> None:
+    assert f.validate_confirmed("ja, klopt helemaal!", {}).slots["confirmed"] is True
+    assert f.validate_confirmed("/affirm", {}).slots["confirmed"] is True
+    assert f.validate_confirmed("nee", {}).slots == {"confirmed": None, "summary_stage": "which"}
+    changed = f.validate_confirmed("nee, de buurt klopt niet, het is Stevenshof", {})
+    assert changed.slots["neighbourhood_code"] == "WK054609" and changed.slots["confirmed"] is None
+    assert f.validate_confirmed("verander het onderwerp", {}).slots["theme"] is None
+    assert f.validate_confirmed("hmm", {}).unclear
 
 
 def test_a_labelled_message_fills_every_labelled_field() -> None:
