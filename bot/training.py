@@ -7,15 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import DATA_DIR, ROOT
+from bot.config import ROOT
 
 MODELS_DIR = ROOT / "models"
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 
 
 def training_inputs() -> list[Path]:
+    """What the Rasa model is trained from. data/reference/ (places, themes) is read by the action server at
+    run time and is not part of it, so a new street or theme example does not retrain the model."""
     files = [ROOT / "config.yml", ROOT / "domain.yml"]
-    files += sorted(p for p in DATA_DIR.rglob("*") if p.is_file())
+    for folder in TRAINING_DATA:
+        files += sorted(p for p in (ROOT / folder).rglob("*") if p.is_file())
     return files
 
 

@@ -78,11 +78,8 @@ def test_a_worker_logs_two_questions_on_telegram(channels) -> None:  # type: ign
     telegram(stack, 2, "Buurt: Stevenshof. Thema: jongeren. Urgentie: hoog. Vraag: Jongeren hangen 's avonds "
                        "rond bij het winkelcentrum en bewoners voelen zich onveilig.")
     telegram(stack, 3, "Buurtteam Stevenshof")
-    telegram(stack, 4, callback='/choose{"consent_store":true}')
-    telegram(stack, 5, callback='/choose{"consent_share":true}')
-    telegram(stack, 6, callback='/choose{"contact_consent":true}')
-    telegram(stack, 7, "Fatima el Amrani")
-    telegram(stack, 8, "fatima@example.nl")
+    telegram(stack, 4, callback='/choose{"consent_store":true,"consent_share":true}')
+    telegram(stack, 5, "Fatima el Amrani, fatima@example.nl")
     telegram(stack, 9, callback="/affirm")
     # a second question in the same conversation: no questions about the worker again
     before = len(recorder.sent("/sendMessage"))
@@ -117,7 +114,7 @@ def test_a_worker_logs_a_question_on_whatsapp(channels) -> None:  # type: ignore
     for text in ["I'm a community worker logging a question for residents",
                  "Neighbourhood: de Kooi. Theme: poverty. Urgency: no rush. Question: Many families in the flats "
                  "cannot pay the energy bill and their children stop doing sports.",
-                 "Neighbourhood team North", "yes", "yes", "no", "yes"]:
+                 "Neighbourhood team North", "yes", "no", "yes"]:
         assert whatsapp(stack, text).status_code == 204
     replies = recorder.sent("/Messages.json")
     assert all(r["To"] == "whatsapp:+31612345678" and r["From"] == "whatsapp:+14155238886" for r in replies)

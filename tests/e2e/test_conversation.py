@@ -32,32 +32,38 @@ def transcript_events(product, sender: str) -> int:  # type: ignore[no-untyped-d
         return s.scalar(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender})
 
 
+def answer_theme_if_asked(chat, out: list[dict], theme: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    """A theme the model is sure of is not asked (it is in the summary); otherwise pick it."""
+    if said(out, "utter_ask_theme_top", chat_language(out)) or said(out, "utter_ask_theme", chat_language(out)):
+        return chat.say('/choose{"theme":"%s"}' % theme)
+    return out
+
+
+def chat_language(out: list[dict]) -> str:
+    return "en" if any(render("utter_ask_theme_top", "en") == t for t in texts(out)) or any(
+        render("utter_ask_theme", "en") == t for t in texts(out)) else "nl"
+
+
 def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: ignore[no-untyped-def]
     chat = product.chat()
     out = chat.say("hallo")
     assert said(out, "utter_greet", "nl") and said(out, "utter_ask_description", "nl")
     out = chat.say("Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend")
-    # place and urgency were understood, so not asked; the theme is proposed
-    assert texts(out) == [render("utter_propose_theme", "nl", theme_label="Gezondheid & welzijn")], out
-    out = chat.say("ja")
-    assert said(out, "utter_ask_asker_role", "nl"), out
-    out = chat.say('/choose{"asker_role":"resident"}')
-    assert said(out, "utter_ask_consent_store", "nl"), out
-    out = chat.say('/choose{"consent_store":true}')
-    assert said(out, "utter_ask_consent_share", "nl"), out
-    out = chat.say("ja")
-    assert said(out, "utter_ask_contact_consent", "nl"), out
-    out = chat.say("ja")
-    assert said(out, "utter_ask_contact_name", "nl"), out
-    out = chat.say("Sanne de Vries")
-    assert said(out, "utter_ask_contact_details", "nl"), out
-    out = chat.say("sanne@example.nl")
+    # place, urgency and role ("ik woon in") were understood, so not asked; a sure theme is not asked either
+    out = answer_theme_if_asked(chat, out, "health_wellbeing")
+    assert said(out, "utter_ask_consent", "nl"), out
+    out = chat.say("ja hoor, prima")  # keep and share: the question asked both
+    assert said(out, "utter_ask_contact", "nl"), out
+    out = chat.say("Sanne de Vries, sanne@example.nl")  # the contact question takes the address itself
     summary = texts(out)[0]
     assert "Gezondheid & welzijn" in summary and "Merenwijkdistrict" in summary and "dringend" in summary
+    assert "Wie vraagt: bewoner" in summary
     assert "Vraag bewaren: ja" in summary and "Delen met scholen en onderzoekers: ja" in summary
+    assert "Sanne de Vries, sanne@example.nl" in summary
     assert "/affirm" in buttons(out)
-    out = chat.say("ja")
+    out = chat.say("ja, klopt")
     assert out and out[0]["text"].startswith("Dank je wel! Je vraag is opgeslagen.")
+    assert chat.turns <= 6  # hallo, the question, (theme,) consent, contact, confirm
     reference = out[0]["text"].split("Je nummer is ")[1].split(".")[0]
 
     with product.sessions()() as s:
@@ -80,10 +86,14 @@ def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: 
         consents = {c.kind: c for c in intake.consents}
         assert {k: c.given for k, c in consents.items()} == {"store": True, "share": True, "contact": True}
         assert intake.consent_share is True
+        # keep and share were one question with separate choices: each is recorded against its text
+        assert consents["store"].text_version == consents["share"].text_version
+        assert consents["store"].text_version.startswith("utter_ask_consent:nl:")
+        assert consents["contact"].text_version.startswith("utter_ask_contact:nl:")
         for kind, row in consents.items():
             assert row.text_version == consent.question(kind, "nl").version
-            assert s.get(ConsentText, row.text_version).text == render(f"utter_ask_{consent.SLOTS[kind]}", "nl")
-        assert consents["store"].answered_at <= consents["share"].answered_at <= consents["contact"].answered_at
+            assert s.get(ConsentText, row.text_version).text == render(row.text_version.split(":")[0], "nl")
+        assert consents["store"].answered_at <= consents["contact"].answered_at
         approve(s, intake, "broker:test", HandoffSettings.from_env())  # forwarded, so erasure must be announced
         s.commit()
     assert transcript_events(product, chat.sender) > 0
@@ -122,17 +132,16 @@ def test_without_consent_to_store_nothing_but_a_count_is_kept(product) -> None: 
     with product.sessions()() as s:
         before = s.scalar(select(func.count(AnonymousQuestion.id)))
     chat.say("hallo")
-    chat.say("In de Stevenshof hangen jongeren 's avonds rond bij het winkelcentrum en dat voelt onveilig")
-    out = chat.say('/choose{"theme":"safety"}')
-    if said(out, "utter_ask_urgency", "nl"):
-        out = chat.say("normaal")
-    out = chat.say("ik ben bewoner")
-    assert said(out, "utter_ask_consent_store", "nl"), out
-    out = chat.say("nee")
-    summary = texts(out)[0]  # no questions about sharing or contact: straight to the summary
-    assert summary.startswith("Dit heb ik genoteerd") and "Vraag bewaren: nee" in summary, out
-    out = chat.say("ja")
-    assert said(out, "utter_not_stored", "nl"), out
+    out = chat.say("In de Stevenshof hangen jongeren 's avonds rond bij het winkelcentrum en dat voelt onveilig")
+    out = answer_theme_if_asked(chat, out, "safety")
+    if said(out, "utter_ask_details", "nl"):
+        out = chat.say("normaal, ik ben bewoner")
+    for key, answer in (("utter_ask_urgency", "normaal"), ("utter_ask_asker_role", "ik ben bewoner")):
+        if said(out, key, "nl"):
+            out = chat.say(answer)
+    assert said(out, "utter_ask_consent", "nl"), out
+    out = chat.say("nee, liever niet. Ik wil niet dat iemand dit leest")  # a refusal with a reason
+    assert said(out, "utter_not_stored", "nl"), out  # nothing more is asked
     with product.sessions()() as s:
         assert s.scalar(select(func.count(Intake.id)).where(Intake.sender_id == chat.sender)) == 0
         assert s.scalar(select(func.count(AnonymousQuestion.id))) == before + 1
@@ -147,29 +156,24 @@ def test_english_intake_typed_answers_faq_and_a_correction(product) -> None:  # 
     out = chat.say("Hi there")
     assert said(out, "utter_greet", "en"), out
     out = chat.say("There is a lot of litter and heat in our stony street and we want more green")
-    asked_theme = texts(out)
-    assert asked_theme[0] in (render("utter_propose_theme", "en", theme_label="Sustainability & biodiversity"),
-                              render("utter_ask_theme_top", "en")), out
+    out = answer_theme_if_asked(chat, out, "sustainability_biodiversity")
+    # "our street": a resident; place and urgency are missing, so both are asked in one question
+    asked = texts(out)
+    assert asked == [render("utter_ask_details", "en")], out
     out = chat.say("who will see my data?")
-    assert said(out, "utter_faq_privacy", "en") and texts(out)[1:] == asked_theme, out  # form resumes
-    out = chat.say("sustainability")
-    assert said(out, "utter_ask_neighbourhood", "en"), out
-    out = chat.say("Professorenwijk")
+    assert said(out, "utter_faq_privacy", "en") and texts(out)[1:] == asked, out  # form resumes
+    out = chat.say("Professorenwijk, no rush, but before summer would be nice")
     assert said(out, "utter_ask_neighbourhood_part", "en"), out
     assert '/choose{"neighbourhood":"BU05460402"}' in buttons(out)
     out = chat.say('/choose{"neighbourhood":"BU05460402"}')
-    assert said(out, "utter_ask_urgency", "en"), out
-    out = chat.say("no rush, but before summer would be nice")
-    assert said(out, "utter_ask_asker_role", "en"), out
-    out = chat.say("I'm a resident")
-    assert said(out, "utter_ask_consent_store", "en"), out
-    out = chat.say("yes")
-    assert said(out, "utter_ask_consent_share", "en"), out
+    assert said(out, "utter_ask_consent", "en"), out
     out = chat.say("maybe")
-    assert said(out, "utter_consent_unclear", "en") and said(out, "utter_ask_consent_share", "en"), out
-    out = chat.say("No, do not share it")
-    assert said(out, "utter_ask_contact_consent", "en"), out
-    out = chat.say("no")
+    # not understood: explained in other words, with the same three choices
+    assert said(out, "utter_ask_consent_again", "en") and not said(out, "utter_ask_consent", "en"), out
+    assert len(buttons(out)) == 3
+    out = chat.say("yes, but don't share it")
+    assert said(out, "utter_ask_contact", "en"), out
+    out = chat.say("no, I prefer to stay anonymous")
     assert "Professorenwijk-Oost" in texts(out)[0] and "anonymous" in texts(out)[0], out
     assert "Share with schools and researchers: no" in texts(out)[0], out
     out = chat.say("change the neighbourhood")
@@ -185,6 +189,7 @@ def test_english_intake_typed_answers_faq_and_a_correction(product) -> None:  # 
         assert intake.theme == "sustainability_biodiversity"
         assert intake.neighbourhood_code == "BU05460302" and intake.district_code == "WK054603"
         assert (intake.urgency, intake.timeframe) == ("low", "before_summer")
+        assert intake.asker_role == "resident"
         assert intake.consent_contact is False and intake.consent_share is False
         assert s.scalar(select(func.count(Contact.id)).where(Contact.intake_id == intake.id)) == 0
         assert {c.kind: c.given for c in intake.consents} == {"store": True, "share": False, "contact": False}
@@ -224,7 +229,9 @@ def test_bad_input_gets_a_polite_answer_and_stores_nothing(product, message: str
     out = chat.say(message)
     assert out and all(m.get("text") for m in out), out
     out = chat.say("Er ligt heel veel zwerfafval rond het winkelcentrum in Groenoord")
-    assert any(t.startswith(("Dit gaat over", "Over welk onderwerp")) for t in texts(out)), out
+    next_questions = [render(k, "nl") for k in ("utter_ask_theme_top", "utter_ask_theme", "utter_ask_details",
+                                                 "utter_ask_urgency", "utter_ask_asker_role", "utter_ask_consent")]
+    assert any(t in next_questions for t in texts(out)), out
     with product.sessions()() as s:
         assert s.scalar(select(func.count(Intake.id)).where(Intake.sender_id == chat.sender)) == 0
     r = chat  # the conversation still answers afterwards

@@ -91,11 +91,11 @@ def _neighbourhood(text: str) -> dict[str, Any]:
     slots: dict[str, Any] = {}
     for value in (text, f"Buurt {text}"):
         out = validate_neighbourhood(value, slots)
-        if out.response == "utter_neighbourhood_unknown":
+        if out.unclear:
             out = validate_neighbourhood(value, {**slots, **out.slots})
-        if out.response is None:
+        if out.response is None and not out.unclear:
             return out.slots
-    raise AssertionError(f"neighbourhood answer rejected even padded: {out.response}")
+    raise AssertionError(f"neighbourhood answer rejected even padded: {text!r}")
 
 
 def _organisation(text: str) -> str:

@@ -15,12 +15,14 @@ from actions import actions as a
 from bot import consent
 from bot.db import session_factory
 from bot.models import AnonymousQuestion, Consent, ConsentText, Contact, Intake
+from bot.responses import buttons as response_buttons
 
 SLOTS = ["language", "description", "theme", "theme_confidence", "neighbourhood", "neighbourhood_code",
          "neighbourhood_kind", "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role",
          "organisation", "consent_store", "consent_share", "contact_consent", "consent_log", "contact_name",
          "contact_details", "field_understood", "reference", "requested_slot", "forget_conversation",
-         "erasure_reference", "erasure_proof", "erasure_attempts"]
+         "erasure_reference", "erasure_proof", "erasure_attempts", "details", "confirmed", "summary_stage", "unclear",
+         "organisation_skipped", "question_given", "theme_stage", "theme_alternatives", "theme_suggestion"]
 
 
 def tracker(text: str = "", slots: dict[str, Any] | None = None, intent: str = "inform",
@@ -56,7 +58,8 @@ FULL = {"language": "nl", "description": "Er is veel zwerfafval rond het winkelc
         "asker_role": "organisation", "organisation": "Buurtvereniging De Kooi", "consent_store": True,
         "consent_share": True, "contact_consent": True, "contact_name": "Sanne de Vries",
         "contact_details": "sanne@example.nl",
-        "consent_log": {kind: consent.answer(kind, True, "nl") for kind in ("store", "share", "contact")}}
+        "consent_log": {kind: consent.answer(kind, True, "nl") for kind in ("store", "share", "contact")},
+        "confirmed": True}
 
 
 def test_language_detection_action(domain: dict) -> None:
@@ -79,7 +82,9 @@ def test_form_validation_fills_what_the_user_already_said(domain: dict) -> None:
     assert sets["description"] == text
     assert sets["neighbourhood_code"] == "WK054608"
     assert sets["urgency"] == "high"
-    assert sets["requested_slot"] == "theme"
+    assert sets["asker_role"] == "resident"  # "ik woon in"
+    # theme sure enough to be confirmed in the summary: the next question is consent
+    assert sets["theme"] == "health_wellbeing" and sets["requested_slot"] == "consent_store"
     assert messages == []
 
 
@@ -87,7 +92,26 @@ def test_form_validation_rejects_a_too_short_description(domain: dict) -> None:
     t = tracker("help", {"requested_slot": "description"}, new_slots={"description": "help"}, active_loop="intake_form")
     events, messages = run(a.ValidateIntakeForm(), t, domain)
     assert {"event": "slot", "timestamp": None, "name": "description", "value": None} in events
-    assert [m["response"] for m in messages] == ["utter_description_too_short"]
+    assert {"event": "slot", "timestamp": None, "name": "unclear", "value": {"description": 1}} in events
+    assert messages == []  # the ask action rephrases the question (next test)
+
+
+def test_an_unclear_answer_is_never_followed_by_the_same_question(domain: dict) -> None:
+    """Each answer that was not understood gets other words: explained, an example, the phone number."""
+    sent = []
+    for count in range(0, 7):
+        _, messages = run(a.ActionAsk_consent_store(), tracker("", {"unclear": {"consent_store": count}}), domain)
+        sent.append([m["response"] for m in messages])
+        # every question shows its choices: its own buttons in domain.yml, or those of the question it rephrases
+        assert all(m.get("buttons") or response_buttons(m["response"], "nl") for m in messages
+                   if m["response"] != "utter_ask_help"), messages
+    assert sent[:4] == [["utter_ask_consent"], ["utter_ask_consent_again"], ["utter_ask_consent_example"],
+                        ["utter_ask_help", "utter_ask_consent"]]
+    for before, after in zip(sent, sent[1:]):
+        assert before[-1] != after[0]  # never the same sentence twice in a row
+    # the rephrased consent question keeps the three choices as buttons
+    _, messages = run(a.ActionAsk_consent_store(), tracker("", {"unclear": {"consent_store": 1}}), domain)
+    assert len(messages[0]["buttons"]) == 3
 
 
 def test_ambiguous_neighbourhood_is_asked_with_buttons(domain: dict) -> None:
@@ -100,7 +124,7 @@ def test_ambiguous_neighbourhood_is_asked_with_buttons(domain: dict) -> None:
 
 
 def test_summary_sends_labels_in_the_users_language(domain: dict) -> None:
-    _, messages = run(a.ActionShowSummary(), tracker("", {**FULL, "language": "en"}), domain)
+    _, messages = run(a.ActionAskConfirmed(), tracker("", {**FULL, "language": "en"}), domain)
     msg = messages[0]
     assert msg["response"] == "utter_summary"
     assert msg["theme_label"] == "Sustainability & biodiversity"
@@ -155,7 +179,7 @@ def test_reset_field_by_name_or_button(domain: dict) -> None:
                                                   entities=[{"entity": "field", "value": "theme"}]), domain)
     assert SlotSet("theme", None) in events
     events, _ = run(a.ActionResetField(), tracker("ik wil iets veranderen", FULL, intent="change_field"), domain)
-    assert events == [SlotSet("field_understood", False)]
+    assert events == [SlotSet("field_understood", False), SlotSet("summary_stage", "which")]
 
 
 def test_every_response_key_the_actions_send_exists_in_both_languages(domain: dict) -> None:
