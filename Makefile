@@ -51,6 +51,7 @@ pytest: bootstrap
 ## bench: measurements written to bench/results/ (not part of `make test`)
 bench: train services
 	$(BIN)/python bench/theme_cv.py
+	$(BIN)/python bench/theme_real.py
 	$(BIN)/python bench/neighbourhoods.py
 	$(BIN)/python bench/structure_throughput.py
 	$(BIN)/python bench/dispatcher_throughput.py

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -35,7 +37,7 @@ def transcript_events(product, sender: str) -> int:  # type: ignore[no-untyped-d
 def answer_theme_if_asked(chat, out: list[dict], theme: str) -> list[dict]:  # type: ignore[no-untyped-def]
     """A theme the model is sure of is not asked (it is in the summary); otherwise pick it."""
     if said(out, "utter_ask_theme_top", chat_language(out)) or said(out, "utter_ask_theme", chat_language(out)):
-        return chat.say('/choose{"theme":"%s"}' % theme)
+        return chat.say('/choose' + json.dumps({"theme": theme}))
     return out
 
 

@@ -107,7 +107,7 @@ def test_an_unclear_answer_is_never_followed_by_the_same_question(domain: dict) 
                    if m["response"] != "utter_ask_help"), messages
     assert sent[:4] == [["utter_ask_consent"], ["utter_ask_consent_again"], ["utter_ask_consent_example"],
                         ["utter_ask_help", "utter_ask_consent"]]
-    for before, after in zip(sent, sent[1:]):
+    for before, after in zip(sent, sent[1:], strict=False):
         assert before[-1] != after[0]  # never the same sentence twice in a row
     # the rephrased consent question keeps the three choices as buttons
     _, messages = run(a.ActionAsk_consent_store(), tracker("", {"unclear": {"consent_store": 1}}), domain)
