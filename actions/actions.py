@@ -97,15 +97,12 @@ class ActionAskSlot(Action):
         return f"action_ask_{self.slot}"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        base = asking.base_response(self.slot)
-        if self.slot == "consent_store" and tracker.get_slot("consent_share") is False:
-            base = intake_form.STORE_ONLY_QUESTION  # sharing was refused on its own: ask about keeping alone
-        _ask(dispatcher, base, _unclear(tracker, self.slot), _language(tracker))
+        _ask(dispatcher, asking.base_response(self.slot), _unclear(tracker, self.slot), _language(tracker))
         return []
 
 
 # one ask action per plain slot (rasa-sdk finds Action subclasses by their name)
-for _slot in ("description", "details", "urgency", "asker_role", "organisation", "consent_store", "consent_share",
+for _slot in ("description", "details", "urgency", "asker_role", "organisation", "consent_share",
               "contact_consent", "contact_details"):
     globals()[f"ActionAsk_{_slot}"] = type(f"ActionAsk_{_slot}", (ActionAskSlot,), {"slot": _slot})
 
@@ -143,6 +140,27 @@ class ActionAskTheme(Action):
         return [SlotSet("theme_stage", question.stage)]
 
 
+class ActionAskConsentStore(Action):
+    """The summary, with the question whether we may keep and share the question (or change a part first)."""
+
+    def name(self) -> str:
+        return "action_ask_consent_store"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = _language(tracker)
+        unclear = _unclear(tracker, "consent_store")
+        if tracker.get_slot("summary_stage") == "which":
+            _ask(dispatcher, "utter_ask_which_field", unclear, language)
+            return []
+        if tracker.get_slot("consent_share") is False:  # sharing was refused on its own: ask about keeping alone
+            _ask(dispatcher, intake_form.STORE_ONLY_QUESTION, unclear, language)
+            return []
+        if not unclear:  # the summary once; after an unclear answer only the question, in other words
+            dispatcher.utter_message(response="utter_summary", **summary_values(tracker.slots, language))
+        _ask(dispatcher, asking.base_response("consent_store"), unclear, language)
+        return []
+
+
 class ActionAskConfirmed(Action):
     """The summary, to send or to correct; after "iets veranderen", which part."""
 
@@ -155,7 +173,9 @@ class ActionAskConfirmed(Action):
         if tracker.get_slot("summary_stage") == "which":
             _ask(dispatcher, "utter_ask_which_field", unclear, language)
         else:
-            _ask(dispatcher, "utter_summary", unclear, language, **summary_values(tracker.slots, language))
+            if not unclear:
+                dispatcher.utter_message(response="utter_summary", **summary_values(tracker.slots, language))
+            _ask(dispatcher, "utter_ask_confirmed", unclear, language)
         return []
 
 
@@ -189,7 +209,8 @@ class ActionSubmitIntake(Action):
             dispatcher.utter_message(response="utter_ask_description")
             return []
         keep = slots_kept_for_next_intake(tracker.slots)
-        reset = [SlotSet(slot, None) for slot in INTAKE_SLOTS if slot not in keep] + [SlotSet(UNCLEAR_SLOT, None)]
+        reset = [SlotSet(slot, None) for slot in INTAKE_SLOTS if slot not in keep] + [
+            SlotSet(UNCLEAR_SLOT, None), SlotSet("consents_kept", bool(keep) or None)]
         if tracker.get_slot("consent_store") is not True:
             return self.not_stored(dispatcher, draft) + reset
         try:
@@ -238,7 +259,7 @@ class ActionResetIntake(Action):
         return "action_reset_intake"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [SlotSet("requested_slot", None), SlotSet(UNCLEAR_SLOT, None)] + [
+        return [SlotSet("requested_slot", None), SlotSet(UNCLEAR_SLOT, None), SlotSet("consents_kept", None)] + [
             SlotSet(s, None) for s in INTAKE_SLOTS + ERASURE_SLOTS]
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 BASE_RESPONSES = {
     "consent_store": "utter_ask_consent",  # keep and share: one question, separate choices
     "contact_consent": "utter_ask_contact",  # takes the e-mail address or phone number as its answer
-    "confirmed": "utter_summary",
 }
 HELP = "utter_ask_help"
 

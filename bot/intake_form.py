@@ -52,9 +52,11 @@ def required_slots(slots: dict[str, Any]) -> list[str]:
 
     `details` asks for place, urgency and role in one question when two or more of them are
     still missing after the first message; what its answer leaves open is asked one by one.
-    Consent to store and to share is one question (`consent_store`; `consent_share` is asked
-    apart only when the answer left it open), the contact question takes the e-mail address or
-    phone number as its answer, and `confirmed` is the summary.
+    The summary comes with the question whether we may keep and share the question (`consent_store`;
+    `consent_share` is asked apart only when the answer left it open): what the person agrees to is
+    on the screen, and a wrong part is changed there. The contact question comes last and takes the
+    e-mail address or phone number as its answer. `confirmed` (the summary on its own) is asked only
+    when the consents were given for an earlier question of the same conversation (a worker's).
     """
     order = ["description", "theme"]
     missing = [f for f in DETAIL_FIELDS if slots.get(f) is None]
@@ -68,7 +70,8 @@ def required_slots(slots: dict[str, Any]) -> list[str]:
         order += ["consent_share", "contact_consent"]
         if slots.get("contact_consent") is True:
             order.append("contact_details")
-        order.append("confirmed")
+        if slots.get("consents_kept"):
+            order.append("confirmed")
     return order
 
 
@@ -361,21 +364,46 @@ _NO_STORE = ("niet bewaren", "not keep", "don t keep", "dont keep", "do not keep
              "don t store", "do not store", "nergens bewaren")
 
 
+_CORRECTION_WORDS = ("verander", "veranderen", "wijzig", "wijzigen", "aanpassen", "klopt niet", "is fout", "fout",
+                     "moet", "change", "edit", "wrong", "not right", "not correct", "should", "instead", "eigenlijk",
+                     "actually")
+_NOT_RIGHT = ("klopt niet", "niet goed", "niet juist", "is fout", "iets veranderen", "verander", "veranderen",
+              "aanpassen", "wijzigen", "not right", "not correct", "is wrong", "change something", "change", "edit",
+              "correct it", "fix")
+
+
 def validate_consent_store(value: Any, slots: dict[str, Any]) -> Outcome:
-    """One question, separate choices: keep and share, keep only, or neither.
+    """The summary's question: keep and share, keep only, neither — or change a part first.
 
     Buttons set both slots; a typed "ja" answers the question as asked (keep and share);
-    "alleen bewaren" / "ja, maar niet delen" keeps without sharing; any refusal keeps nothing.
-    Each answer is logged per kind with its moment and the text version of this question.
+    "alleen bewaren" / "ja, maar niet delen" keeps without sharing; a refusal keeps nothing.
+    "Iets veranderen", "klopt niet" or a named part ("de buurt is Stevenshof") changes the intake
+    first: nothing is agreed to before the summary is right. Each answer is logged per kind with
+    its moment and the text version of this question.
     """
     store: bool | None
     share: bool | None = None
+    text = value if isinstance(value, str) else ""
+    key = f" {answers.normalise(text)} " if text else ""
+    if text and not isinstance(value, bool):
+        if text.strip() == "/deny" or (slots.get("summary_stage") == "which" and text.strip() == "/affirm"):
+            # the "change something" button; "send after all" from the which-part question returns here
+            return Outcome({"consent_store": None, "summary_stage": "which" if text.strip() == "/deny" else None})
+        named = field_from_text(text) if not _is_command(text) else None
+        new_value = _details_in(text, {}, in_question=True) if named in DETAIL_FIELDS else {}
+        if named and named not in ("consent", "contact") and (
+                slots.get("summary_stage") == "which" or named in new_value
+                or any(f" {w} " in key for w in _CORRECTION_WORDS)):
+            # "verander de buurt" asks it again; "nee, de buurt is Stevenshof" changes it at once
+            return Outcome({**FIELD_RESETS[named], **new_value, "consent_store": None, "summary_stage": None})
+        if slots.get("summary_stage") == "which" and answers.yes_or_no(text) is True:
+            return Outcome({"consent_store": None, "summary_stage": None})  # all right after all: the question again
+        if slots.get("summary_stage") == "which" or any(f" {p} " in key for p in _NOT_RIGHT):
+            return Outcome({"consent_store": None, "summary_stage": "which"}, unclear=slots.get("summary_stage") == "which")
     if isinstance(value, bool):
         store = value
         share = slots.get("consent_share") if isinstance(slots.get("consent_share"), bool) else None
     else:
-        text = value if isinstance(value, str) else ""
-        key = f" {answers.normalise(text)} "
         if any(f" {p} " in key for p in _NO_SHARE):
             share = False
             if any(f" {p} " in key for p in _NO_STORE):
@@ -391,14 +419,14 @@ def validate_consent_store(value: Any, slots: dict[str, Any]) -> Outcome:
             share = True if store else None
     question = consent.COMBINED_QUESTION if slots.get("consent_share") is not False else STORE_ONLY_QUESTION
     if store is None:
-        out = Outcome({"consent_store": None}, unclear=share is None)
+        out = Outcome({"consent_store": None, "summary_stage": None}, unclear=share is None)
         if share is False:  # "niet delen" alone: not shared for sure; keeping is asked apart
             out.slots.update({"consent_share": False,
                               "consent_log": _logged(slots, "share", False, question)})
             out.response = "utter_consent_share_noted"
         return out
     log = _logged(slots, "store", store, question)
-    out = Outcome({"consent_store": store, "consent_log": log})
+    out = Outcome({"consent_store": store, "consent_log": log, "summary_stage": None})
     if not store:  # nothing more is asked or kept
         out.slots.update({"consent_share": None, "contact_consent": None, "contact_name": None,
                           "contact_details": None, "confirmed": None})

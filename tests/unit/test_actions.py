@@ -83,7 +83,7 @@ def test_form_validation_fills_what_the_user_already_said(domain: dict) -> None:
     assert sets["neighbourhood_code"] == "WK054608"
     assert sets["urgency"] == "high"
     assert sets["asker_role"] == "resident"  # "ik woon in"
-    # theme sure enough to be confirmed in the summary: the next question is consent
+    # theme sure enough to be confirmed in the summary: next is the summary with the consent question
     assert sets["theme"] == "health_wellbeing" and sets["requested_slot"] == "consent_store"
     assert messages == []
 
@@ -100,18 +100,18 @@ def test_an_unclear_answer_is_never_followed_by_the_same_question(domain: dict) 
     """Each answer that was not understood gets other words: explained, an example, the phone number."""
     sent = []
     for count in range(0, 7):
-        _, messages = run(a.ActionAsk_consent_store(), tracker("", {"unclear": {"consent_store": count}}), domain)
+        _, messages = run(a.ActionAskConsentStore(), tracker("", {**FULL, "unclear": {"consent_store": count}}), domain)
         sent.append([m["response"] for m in messages])
         # every question shows its choices: its own buttons in domain.yml, or those of the question it rephrases
         assert all(m.get("buttons") or response_buttons(m["response"], "nl") for m in messages
-                   if m["response"] != "utter_ask_help"), messages
-    assert sent[:4] == [["utter_ask_consent"], ["utter_ask_consent_again"], ["utter_ask_consent_example"],
-                        ["utter_ask_help", "utter_ask_consent"]]
+                   if m["response"] not in ("utter_ask_help", "utter_summary")), messages
+    assert sent[:4] == [["utter_summary", "utter_ask_consent"], ["utter_ask_consent_again"],
+                        ["utter_ask_consent_example"], ["utter_ask_help", "utter_ask_consent"]]
     for before, after in zip(sent, sent[1:], strict=False):
         assert before[-1] != after[0]  # never the same sentence twice in a row
     # the rephrased consent question keeps the three choices as buttons
-    _, messages = run(a.ActionAsk_consent_store(), tracker("", {"unclear": {"consent_store": 1}}), domain)
-    assert len(messages[0]["buttons"]) == 3
+    _, messages = run(a.ActionAskConsentStore(), tracker("", {**FULL, "unclear": {"consent_store": 1}}), domain)
+    assert len(messages[0]["buttons"]) == 4  # keep and share / only keep / do not keep / change something
 
 
 def test_ambiguous_neighbourhood_is_asked_with_buttons(domain: dict) -> None:

@@ -78,10 +78,12 @@ def test_roles_and_dynamic_questions() -> None:
     assert f.validate_asker_role("zeg ik liever niet", {}).slots == {"asker_role": "other"}
     assert f.validate_asker_role("wij zijn Stichting Buurtkracht", {}).slots == {
         "asker_role": "organisation", "organisation": "Stichting Buurtkracht"}
-    assert f.required_slots({"asker_role": "resident", "contact_consent": False})[-4:] == [
-        "consent_store", "consent_share", "contact_consent", "confirmed"]
-    assert f.required_slots({"asker_role": "organisation", "contact_consent": True})[-6:] == [
-        "organisation", "consent_store", "consent_share", "contact_consent", "contact_details", "confirmed"]
+    assert f.required_slots({"asker_role": "resident", "contact_consent": False})[-3:] == [
+        "consent_store", "consent_share", "contact_consent"]
+    assert f.required_slots({"asker_role": "organisation", "contact_consent": True})[-5:] == [
+        "organisation", "consent_store", "consent_share", "contact_consent", "contact_details"]
+    # a worker's next question: consents kept from the first, so the summary is confirmed on its own
+    assert f.required_slots({"asker_role": "neighbourhood_worker", "consents_kept": True})[-1] == "confirmed"
     # without consent to store, nothing more is asked
     assert f.required_slots({"asker_role": "resident", "consent_store": False})[-2:] == ["asker_role", "consent_store"]
     # place, urgency and role are asked in one question when two or more are missing
@@ -197,12 +199,27 @@ def test_one_answer_for_place_urgency_and_role() -> None:
     assert f.validate_details("", {}).slots == {"details": "asked"}  # never asked twice: the rest one by one
 
 
-def test_the_summary_sends_or_changes_one_part() -> None:
+def test_the_summary_question_keeps_shares_or_changes_one_part() -> None:
+    ok = f.validate_consent_store("ja, klopt helemaal!", {"language": "nl"})
+    assert (ok.slots["consent_store"], ok.slots["consent_share"]) == (True, True)
+    # "change something" (button or words) asks which part; nothing is agreed to yet
+    assert f.validate_consent_store("/deny", {}).slots == {"consent_store": None, "summary_stage": "which"}
+    assert f.validate_consent_store("klopt niet", {}).slots == {"consent_store": None, "summary_stage": "which"}
+    which = f.validate_consent_store("de buurt", {"summary_stage": "which"})
+    assert which.slots["neighbourhood"] is None and which.slots["consent_store"] is None
+    changed = f.validate_consent_store("nee, de buurt klopt niet, het is Stevenshof", {})
+    assert changed.slots["neighbourhood_code"] == "WK054609" and changed.slots["consent_store"] is None
+    assert f.validate_consent_store("verander het onderwerp", {}).slots["theme"] is None
+    # a refusal, also with a reason, keeps nothing; "mijn vraag" in it does not make it a correction
+    refused = f.validate_consent_store("nee, liever niet, mijn vraag is privé", {})
+    assert refused.slots["consent_store"] is False and "description" not in refused.slots
+    assert f.validate_consent_store("hmm", {}).unclear
+
+
+def test_a_workers_next_question_is_confirmed_in_the_summary() -> None:
     assert f.validate_confirmed("ja, klopt helemaal!", {}).slots["confirmed"] is True
     assert f.validate_confirmed("/affirm", {}).slots["confirmed"] is True
     assert f.validate_confirmed("nee", {}).slots == {"confirmed": None, "summary_stage": "which"}
-    changed = f.validate_confirmed("nee, de buurt klopt niet, het is Stevenshof", {})
-    assert changed.slots["neighbourhood_code"] == "WK054609" and changed.slots["confirmed"] is None
     assert f.validate_confirmed("verander het onderwerp", {}).slots["theme"] is None
     assert f.validate_confirmed("hmm", {}).unclear
 
