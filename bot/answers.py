@@ -140,6 +140,53 @@ def yes_or_no(value: Any) -> bool | None:
     return None
 
 
+_KEEP_WORDS = {"bewaren", "bewaar", "bewaard", "opslaan", "keep", "keeping", "kept", "store", "storing", "save", "houden"}
+_SHARE_WORDS = {"delen", "deel", "gedeeld", "share", "sharing", "shared", "doorsturen", "doorgeven", "scholen",
+                "onderzoekers", "schools", "researchers", "partners"}
+_ONLY = {"alleen", "enkel", "only", "just"}
+_BROKER = {"kennismakelaar", "makelaar", "broker"}
+_CLAUSES = re.compile(r"[,;.!?]+|\s(?:maar|but|en|and|though|wel)\s", re.IGNORECASE)
+
+
+def keep_and_share(text: str) -> tuple[bool | None, bool | None]:
+    """The answer to "may we keep and share your question?": (keep, share), each True, False or None.
+
+    Read per clause: "bewaren mag, delen liever niet" keeps without sharing; "alleen bewaren" too;
+    "ja" answers the question as asked (both); a refusal without naming a part keeps nothing. A part
+    left open is None, and is asked on its own.
+    """
+    general: bool | None = None
+    keep: bool | None = None
+    share: bool | None = None
+    for clause in _CLAUSES.split(f" {text} "):
+        words = set(normalise(clause).split())
+        if not words:
+            continue
+        answer = yes_or_no(clause)
+        about_keep, about_share = bool(words & _KEEP_WORDS), bool(words & _SHARE_WORDS)
+        if about_share and not about_keep:
+            share = answer if answer is not None else share
+        elif about_keep and not about_share:
+            keep = answer if answer is not None else keep
+            if answer and words & _ONLY:  # "alleen bewaren": keep, do not share
+                share = False
+        elif about_keep and about_share:
+            keep = share = answer if answer is not None else keep
+        elif general is None:
+            general = answer
+        if words & _ONLY and words & _BROKER:  # "alleen voor de kennismakelaar": not shared
+            share = False
+    if keep is None:
+        keep = general
+        if keep is None and share is True:  # "delen mag": sharing is only possible when we keep it
+            keep = True
+    if keep is False:
+        return False, None
+    if keep and share is None and general is True:
+        share = True  # "ja, bewaar maar": the question asked both
+    return keep, share
+
+
 _DONT_KNOW = (
     "weet ik niet", "weet niet", "ik weet het niet", "geen idee", "geen flauw idee", "onbekend", "weet ik nog niet",
     "geen idee eigenlijk", "dunno", "don t know", "i don t know", "no idea", "not sure", "niet zeker",

@@ -349,21 +349,6 @@ def _logged(slots: dict[str, Any], kind: str, given: bool, question: str) -> dic
 
 
 STORE_ONLY_QUESTION = "utter_ask_consent_store"  # after "niet delen" alone: may we keep it, then?
-_ONLY_STORE = (
-    "alleen bewaren", "wel bewaren", "bewaren mag", "bewaren is goed", "bewaren wel", "mag bewaren", "alleen opslaan",
-    "only keep", "just keep", "keep it", "keep only", "only store", "you may keep", "keeping is fine", "keep is fine",
-    "ok to keep", "okay to keep", "bewaar maar", "bewaar hem", "bewaar het",
-)
-_NO_SHARE = (
-    "niet delen", "not share", "don t share", "dont share", "do not share", "no sharing", "geen delen",
-    "zonder delen", "alleen bewaren", "only keep", "just keep", "keep only", "only store", "alleen opslaan",
-    "niet met de scholen", "not with the schools", "alleen de kennismakelaar", "only the broker",
-    "only the knowledge broker", "alleen voor de kennismakelaar", "niet doorsturen", "not pass",
-)
-_NO_STORE = ("niet bewaren", "not keep", "don t keep", "dont keep", "do not keep", "niet opslaan", "not store",
-             "don t store", "do not store", "nergens bewaren")
-
-
 _CORRECTION_WORDS = ("verander", "veranderen", "wijzig", "wijzigen", "aanpassen", "klopt niet", "is fout", "fout",
                      "moet", "change", "edit", "wrong", "not right", "not correct", "should", "instead", "eigenlijk",
                      "actually")
@@ -403,20 +388,10 @@ def validate_consent_store(value: Any, slots: dict[str, Any]) -> Outcome:
     if isinstance(value, bool):
         store = value
         share = slots.get("consent_share") if isinstance(slots.get("consent_share"), bool) else None
+    elif answers.only_anonymity(text):  # "anoniem graag": explained, since keeping can be anonymous
+        store = None
     else:
-        if any(f" {p} " in key for p in _NO_SHARE):
-            share = False
-            if any(f" {p} " in key for p in _NO_STORE):
-                store = False
-            elif any(f" {p} " in key for p in _ONLY_STORE) or answers.is_clear_yes(text.split(",")[0].split(" maar ")[0]):
-                store = True
-            else:
-                store = None
-        elif answers.only_anonymity(text):  # "anoniem graag": explained, since keeping can be anonymous
-            store = None
-        else:
-            store = answers.yes_or_no(text)
-            share = True if store else None
+        store, share = answers.keep_and_share(text)
     question = consent.COMBINED_QUESTION if slots.get("consent_share") is not False else STORE_ONLY_QUESTION
     if store is None:
         out = Outcome({"consent_store": None, "summary_stage": None}, unclear=share is None)

@@ -53,19 +53,17 @@ def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: 
     out = chat.say("Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend")
     # place, urgency and role ("ik woon in") were understood, so not asked; a sure theme is not asked either
     out = answer_theme_if_asked(chat, out, "health_wellbeing")
+    # the summary comes with the question whether we may keep and share it
     assert said(out, "utter_ask_consent", "nl"), out
-    out = chat.say("ja hoor, prima")  # keep and share: the question asked both
-    assert said(out, "utter_ask_contact", "nl"), out
-    out = chat.say("Sanne de Vries, sanne@example.nl")  # the contact question takes the address itself
     summary = texts(out)[0]
     assert "Gezondheid & welzijn" in summary and "Merenwijkdistrict" in summary and "dringend" in summary
     assert "Wie vraagt: bewoner" in summary
-    assert "Vraag bewaren: ja" in summary and "Delen met scholen en onderzoekers: ja" in summary
-    assert "Sanne de Vries, sanne@example.nl" in summary
-    assert "/affirm" in buttons(out)
-    out = chat.say("ja, klopt")
+    assert '/choose{"consent_store":true,"consent_share":true}' in buttons(out) and "/deny" in buttons(out)
+    out = chat.say("ja hoor, prima")  # keep and share: the question asked both
+    assert said(out, "utter_ask_contact", "nl"), out
+    out = chat.say("Sanne de Vries, sanne@example.nl")  # the contact question takes the address itself
     assert out and out[0]["text"].startswith("Dank je wel! Je vraag is opgeslagen.")
-    assert chat.turns <= 6  # hallo, the question, (theme,) consent, contact, confirm
+    assert chat.turns <= 5  # hallo, the question, (theme,) the summary with consent, contact
     reference = out[0]["text"].split("Je nummer is ")[1].split(".")[0]
 
     with product.sessions()() as s:
@@ -93,7 +91,7 @@ def test_dutch_intake_with_everything_in_one_message(product) -> None:  # type: 
         assert consents["store"].text_version.startswith("utter_ask_consent:nl:")
         assert consents["contact"].text_version.startswith("utter_ask_contact:nl:")
         for kind, row in consents.items():
-            assert row.text_version == consent.question(kind, "nl").version
+            assert row.text_version == consent.question(kind, "nl", row.text_version.split(":")[0]).version
             assert s.get(ConsentText, row.text_version).text == render(row.text_version.split(":")[0], "nl")
         assert consents["store"].answered_at <= consents["contact"].answered_at
         approve(s, intake, "broker:test", HandoffSettings.from_env())  # forwarded, so erasure must be announced
@@ -169,20 +167,18 @@ def test_english_intake_typed_answers_faq_and_a_correction(product) -> None:  # 
     assert '/choose{"neighbourhood":"BU05460402"}' in buttons(out)
     out = chat.say('/choose{"neighbourhood":"BU05460402"}')
     assert said(out, "utter_ask_consent", "en"), out
+    assert "Professorenwijk-Oost" in texts(out)[0], out
     out = chat.say("maybe")
-    # not understood: explained in other words, with the same three choices
-    assert said(out, "utter_ask_consent_again", "en") and not said(out, "utter_ask_consent", "en"), out
-    assert len(buttons(out)) == 3
-    out = chat.say("yes, but don't share it")
-    assert said(out, "utter_ask_contact", "en"), out
-    out = chat.say("no, I prefer to stay anonymous")
-    assert "Professorenwijk-Oost" in texts(out)[0] and "anonymous" in texts(out)[0], out
-    assert "Share with schools and researchers: no" in texts(out)[0], out
+    # not understood: explained in other words, with the same choices; the summary is not repeated
+    assert texts(out) == [render("utter_ask_consent_again", "en")], out
+    assert len(buttons(out)) == 4
     out = chat.say("change the neighbourhood")
     assert said(out, "utter_ask_neighbourhood", "en"), out
     out = chat.say("de Kooi")
-    assert "De Kooi (Leiden-Noord)" in texts(out)[0], out
-    out = chat.say("yes")
+    assert "De Kooi (Leiden-Noord)" in texts(out)[0] and said(out, "utter_ask_consent", "en"), out
+    out = chat.say("yes, but don't share it")
+    assert said(out, "utter_ask_contact", "en"), out
+    out = chat.say("no, I prefer to stay anonymous")
     assert out[0]["text"].startswith("Thank you! Your question has been saved."), out
 
     with product.sessions()() as s:

@@ -59,3 +59,20 @@ def test_organisation_name_from_the_question() -> None:
     assert answers.infer_organisation("Wij zijn Stichting Kinderkansen en zien dat ...") == "Stichting Kinderkansen"
     assert answers.infer_organisation("namens de Bibliotheek Leiden") == "Bibliotheek Leiden"
     assert answers.infer_organisation("wij zijn een buurthuis in Noord") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ja", (True, True)),  # the question asked both
+    ("Ja, bewaren en delen", (True, True)),
+    ("bewaren mag, delen liever niet", (True, False)),
+    ("alleen bewaren", (True, False)),
+    ("yes, but don't share it", (True, False)),
+    ("ok, maar alleen voor de kennismakelaar", (True, False)),
+    ("bewaren mag", (True, None)),  # sharing left open: asked on its own
+    ("niet delen", (None, False)),  # keeping left open: asked on its own
+    ("nee, liever anoniem", (False, None)),
+    ("nee, niet bewaren", (False, None)),
+    ("misschien", (None, None)),
+])
+def test_keep_and_share_read_per_part(text: str, expected: tuple) -> None:
+    assert answers.keep_and_share(text) == expected
