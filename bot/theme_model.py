@@ -24,7 +24,7 @@ EXAMPLES_DIR = REFERENCE_DIR / "theme_examples"
 # At or above: the theme is set and shown in the summary for confirmation; below: the top three are offered.
 # Calibrated on the tuning half of the real questions: the lowest threshold (0.05 steps) whose proposals
 # there are at least 90% right (bench/theme_real.py, bench/results/theme_real.md).
-PROPOSE_THRESHOLD = 0.6
+PROPOSE_THRESHOLD = 0.55
 TOPIC_PRIOR = 1.0  # a theme's probability is multiplied by 1 + TOPIC_PRIOR * (number of its topics found, max 3)
 MAX_TOPIC_HITS = 3
 

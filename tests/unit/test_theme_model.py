@@ -1,4 +1,4 @@
-"""Theme classifier: plain questions get their theme, the keyword prior, and the real-question split rule."""
+"""Theme classifier: plain questions get their theme, the keyword prior, the real-question split rule, and no\nreal question (or a near-copy of one) among our own training examples."""
 
 from __future__ import annotations
 
@@ -70,3 +70,23 @@ def test_split_of_a_group_does_not_depend_on_other_groups() -> None:
 
 def test_no_real_question_is_among_the_training_examples() -> None:
     assert theme_real.training_overlap(theme_real.load_items()) == []
+
+
+def test_no_training_example_is_a_near_copy_of_a_real_question() -> None:
+    """Our own examples must not copy or paraphrase a real question (tuning or test half): no example may be
+    close to one by edit distance (rapidfuzz ratio) or by shared character 3-5-grams (TF-IDF cosine). The
+    closest pairs today score about 75 and 0.61 (short examples sharing one topic word with a real one)."""
+    from rapidfuzz import fuzz, process
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from bot.text import fold
+    from bot.theme_model import load_examples
+
+    real = [fold(it["text"]) for it in theme_real.load_items()]
+    own = [fold(t) for t in load_examples()[0]]
+    near_by_edits = [(t, m[0]) for t in own if (m := process.extractOne(t, real, scorer=fuzz.ratio, score_cutoff=85))]
+    assert near_by_edits == []
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(real + own)
+    cosine = (vectorizer.transform(own) @ vectorizer.transform(real).T).toarray()
+    near_by_ngrams = [(own[i], real[j]) for i, j in zip(*(cosine >= 0.7).nonzero(), strict=True)]
+    assert near_by_ngrams == []
