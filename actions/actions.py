@@ -141,7 +141,10 @@ class ActionAskTheme(Action):
 
 
 class ActionAskConsentStore(Action):
-    """The summary, with the question whether we may keep and share the question (or change a part first)."""
+    """The summary, with the question whether we may keep and share the question (or change a part first).
+
+    The response sent is kept in `consent_question`: the answer is recorded against those words.
+    """
 
     def name(self) -> str:
         return "action_ask_consent_store"
@@ -149,16 +152,22 @@ class ActionAskConsentStore(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language = _language(tracker)
         unclear = _unclear(tracker, "consent_store")
-        if tracker.get_slot("summary_stage") == "which":
+        stage = tracker.get_slot("summary_stage")
+        if stage == "which":
             _ask(dispatcher, "utter_ask_which_field", unclear, language)
             return []
         if tracker.get_slot("consent_share") is False:  # sharing was refused on its own: ask about keeping alone
-            _ask(dispatcher, intake_form.STORE_ONLY_QUESTION, unclear, language)
-            return []
-        if not unclear:  # the summary once; after an unclear answer only the question, in other words
+            base = intake_form.STORE_ONLY_QUESTION
+        elif stage == intake_form.CHANGED:  # a part was changed: the new summary, and the question in other words
+            base, unclear = intake_form.CHANGED_QUESTION, 0
             dispatcher.utter_message(response="utter_summary", **summary_values(tracker.slots, language))
-        _ask(dispatcher, asking.base_response("consent_store"), unclear, language)
-        return []
+        else:
+            base = asking.base_response("consent_store")
+            if not unclear:  # the summary once; after an unclear answer only the question, in other words
+                dispatcher.utter_message(response="utter_summary", **summary_values(tracker.slots, language))
+        sent = asking.responses_for(base, unclear)[-1]
+        _ask(dispatcher, base, unclear, language)
+        return [SlotSet("consent_question", sent), SlotSet("summary_stage", None)]
 
 
 class ActionAskConfirmed(Action):
@@ -249,7 +258,8 @@ class ActionResetField(Action):
         if field is None:
             return [SlotSet("field_understood", False), SlotSet("summary_stage", "which")]
         return [SlotSet(slot, value) for slot, value in FIELD_RESETS[field].items()] + [
-            SlotSet("field_understood", True), SlotSet("confirmed", None), SlotSet("summary_stage", None)]
+            SlotSet("field_understood", True), SlotSet("confirmed", None),
+            SlotSet("summary_stage", intake_form.CHANGED)]
 
 
 class ActionResetIntake(Action):

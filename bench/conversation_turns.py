@@ -1,7 +1,8 @@
 """User turns and response times for complete intakes over the REST channel (real Rasa + action server).
 
-Six scripted residents (Dutch and English; everything in the first message or answered one by one; with
-and without contact details) talk to a freshly started product on a temporary SQLite database.
+Six fixed scripts (Dutch and English; everything in the first message or the rest in one answer; with and
+without contact details) talk to a freshly started product on a temporary SQLite database. They are also the
+conversations of the load benchmark (bench/load.py). The adaptive conversation set is bench/conversation_set.py.
 Usage: .venv/bin/python bench/conversation_turns.py  -> bench/results/conversation_turns.json
 """
 
@@ -30,23 +31,23 @@ from tests.e2e.conftest import free_port  # noqa: E402
 SCRIPTS = {
     "nl, all in one message, with contact": [
         "hallo", "Ik woon in de Merenwijk en maak me zorgen over eenzame ouderen, het is best dringend", "ja",
-        '/choose{"asker_role":"resident"}', "ja", "ja", "ja", "Sanne de Vries", "sanne@example.nl", "ja"],
+        "Sanne de Vries, sanne@example.nl"],
     "nl, question first, anonymous": [
         "In de Stevenshof hangen jongeren rond bij het winkelcentrum en bewoners voelen zich onveilig, geen haast",
-        '/choose{"theme":"safety"}', "ik ben bewoner", "ja", "nee", "nee", "ja"],
-    "nl, one by one, anonymous": [
-        "hoi", "Er ligt heel veel zwerfafval rond de speeltuin bij ons in de straat", '/choose{"theme":"sustainability_biodiversity"}',
-        "Groenoord", "normaal", '/choose{"asker_role":"resident"}', "ja", "ja", "nee", "ja"],
+        "ik ben bewoner", "ja", "nee"],
+    "nl, place and urgency in one answer, anonymous": [
+        "hoi", "Er ligt heel veel zwerfafval rond de speeltuin bij ons in de straat", "Groenoord, normaal", "ja",
+        "nee"],
     "en, all in one message, with contact": [
         "hello", "I live in Stevenshof and I am worried about lonely elderly people, it is quite urgent", "yes",
-        '/choose{"asker_role":"resident"}', "yes", "yes", "yes", "Sam Jones", "+31 6 12345678", "yes"],
-    "en, one by one, organisation, anonymous": [
+        "Sam Jones, +31 6 12345678"],
+    "en, organisation, anonymous": [
         "hi", "Parents in our area cannot afford sports clubs for their children and we want to understand why",
-        '/choose{"theme":"poverty_livelihood"}', "de Kooi", "no rush", '/choose{"asker_role":"organisation"}',
-        "Stichting Kinderkansen", "yes", "yes", "no", "yes"],
+        '/choose{"theme":"poverty_livelihood"}', "de Kooi, no rush, on behalf of Stichting Kinderkansen", "yes",
+        "no"],
     "en, question first, anonymous": [
-        "There is a lot of litter and heat in our stony street and we want more green", '/choose{"theme":"sustainability_biodiversity"}',
-        "Transvaal", "normal", "I'm a resident", "yes", "no", "no", "yes"],
+        "There is a lot of litter and heat in our stony street and we want more green", "Transvaal, normal", "yes",
+        "no"],
 }
 
 

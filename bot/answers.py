@@ -252,12 +252,21 @@ _GENERIC_ORG = {"een", "a", "an", "de", "het", "the", "bewoners", "de bewoners",
                 "gemeente", "de gemeente", "the municipality"}
 
 
+# "in onze stenen straat", "my quiet little street": a resident speaking of where they live
+_OWN_PLACE = re.compile(r"\b(?:mijn|onze|ons|my|our)\s+(?:[a-z]+\s+){0,2}(?:straat|straatje|buurt|buurtje|wijk|flat|"
+                        r"portiek|galerij|hofje|plein|street|neighbourhood|neighborhood|block|building|estate|"
+                        r"road|square|courtyard)\b")
+
+
 def infer_role(text: str) -> str | None:
     """The asker's role when the question says it plainly ("ik woon in", "namens de bibliotheek")."""
-    padded = f" {normalise(text)} "
+    folded = normalise(text)
+    padded = f" {folded} "
     for role, cues in _ROLE_CUES:
         if any(f" {cue} " in padded for cue in cues):
             return role
+    if _OWN_PLACE.search(folded):
+        return "resident"
     return None
 
 

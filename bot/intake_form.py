@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from bot import answers, consent
 from bot import contact as contact_rules
 from bot.fields import FIELD_RESETS, field_from_text
@@ -136,10 +138,11 @@ def _details_in(text: str, slots: dict[str, Any], in_question: bool) -> dict[str
     found: dict[str, Any] = {}
     if not slots.get("neighbourhood"):
         place = get_gazetteer().find_in_text(text)
+        typed = None  # the words of a direct answer are kept as typed; a place inside a sentence is not
         if place.kind == "unknown" and not in_question:
-            place = get_gazetteer().resolve(text)
+            place, typed = get_gazetteer().resolve(text), text
         if place.kind == "place" and place.place:
-            found.update(_place_slots(place.place, None if in_question else text))
+            found.update(_place_slots(place.place, typed))
         elif place.kind == "ambiguous":
             found["neighbourhood_candidates"] = [p.code for p in place.candidates]
         elif place.kind == "outside":
@@ -154,7 +157,7 @@ def _details_in(text: str, slots: dict[str, Any], in_question: bool) -> dict[str
             found["timeframe"] = timeframe
             if not slots.get("urgency") and not found.get("urgency") and not in_question:
                 found["urgency"] = "normal"
-    if not slots.get("asker_role"):
+    if not slots.get("asker_role") or not in_question:  # a role said in an answer overrides an inferred one
         role = answers.infer_role(text) or (None if in_question else role_from_text(text))
         if role:
             found["asker_role"] = role
@@ -296,16 +299,28 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "resident": ("bewoner", "buurtbewoner", "inwoner", "bewoonster", "ik woon", "resident", "i live", "citizen",
                  "inhabitant", "local", "ik woon er", "i live there", "bewoners", "residents", "particulier",
                  "gewoon ik", "just me", "myself", "mezelf", "ikzelf", "ik zelf", "private person", "buurvrouw",
-                 "buurman", "neighbour", "neighbor"),
+                 "buurman", "neighbour", "neighbor", "ouder", "moeder", "vader", "parent", "mother", "father",
+                 "woon er", "woon in", "wonen in", "wonen er", "live there", "living there", "live in", "living in",
+                 "local resident", "huurder", "tenant", "homeowner", "huiseigenaar"),
     "other": ("anders", "other", "student", "onderzoeker", "researcher", "something else"),
 }
 
 
+_ROLE_SINGLE_WORDS = {fold(w): role for role, words in _ROLE_WORDS.items() for w in words
+                      if " " not in w and len(w) >= 6}
+
+
 def role_from_text(text: str) -> str | None:
+    """The role an answer to "who is asking?" names; one-word answers with a typo ("resdent") too."""
     padded = f" {fold(text)} "
     for role, words in _ROLE_WORDS.items():
         if any(f" {fold(w)} " in padded for w in words):
             return role
+    for word in padded.split():
+        if len(word) >= 6:
+            match = process.extractOne(word, list(_ROLE_SINGLE_WORDS), scorer=fuzz.ratio, score_cutoff=85)
+            if match:
+                return _ROLE_SINGLE_WORDS[match[0]]
     return None
 
 
@@ -349,6 +364,8 @@ def _logged(slots: dict[str, Any], kind: str, given: bool, question: str) -> dic
 
 
 STORE_ONLY_QUESTION = "utter_ask_consent_store"  # after "niet delen" alone: may we keep it, then?
+CHANGED_QUESTION = "utter_ask_consent_changed"  # the same question after a part was changed ("Klopt het nu?")
+CHANGED = "changed"  # summary_stage after a correction: the summary comes back with other words
 _CORRECTION_WORDS = ("verander", "veranderen", "wijzig", "wijzigen", "aanpassen", "klopt niet", "is fout", "fout",
                      "moet", "change", "edit", "wrong", "not right", "not correct", "should", "instead", "eigenlijk",
                      "actually")
@@ -380,7 +397,7 @@ def validate_consent_store(value: Any, slots: dict[str, Any]) -> Outcome:
                 slots.get("summary_stage") == "which" or named in new_value
                 or any(f" {w} " in key for w in _CORRECTION_WORDS)):
             # "verander de buurt" asks it again; "nee, de buurt is Stevenshof" changes it at once
-            return Outcome({**FIELD_RESETS[named], **new_value, "consent_store": None, "summary_stage": None})
+            return Outcome({**FIELD_RESETS[named], **new_value, "consent_store": None, "summary_stage": CHANGED})
         if slots.get("summary_stage") == "which" and answers.yes_or_no(text) is True:
             return Outcome({"consent_store": None, "summary_stage": None})  # all right after all: the question again
         if slots.get("summary_stage") == "which" or any(f" {p} " in key for p in _NOT_RIGHT):
@@ -392,7 +409,9 @@ def validate_consent_store(value: Any, slots: dict[str, Any]) -> Outcome:
         store = None
     else:
         store, share = answers.keep_and_share(text)
-    question = consent.COMBINED_QUESTION if slots.get("consent_share") is not False else STORE_ONLY_QUESTION
+    # the consent is recorded against the words the person saw (set by the ask action)
+    question = slots.get("consent_question") or (
+        consent.COMBINED_QUESTION if slots.get("consent_share") is not False else STORE_ONLY_QUESTION)
     if store is None:
         out = Outcome({"consent_store": None, "summary_stage": None}, unclear=share is None)
         if share is False:  # "niet delen" alone: not shared for sure; keeping is asked apart
@@ -502,7 +521,7 @@ def validate_confirmed(value: Any, slots: dict[str, Any]) -> Outcome:
         return Outcome({"confirmed": True, "summary_stage": None})
     named = field_from_text(text) if text and not _is_command(text) else None
     if named:
-        out = Outcome({**FIELD_RESETS[named], "confirmed": None, "summary_stage": None})
+        out = Outcome({**FIELD_RESETS[named], "confirmed": None, "summary_stage": CHANGED})
         if named in ("neighbourhood", "urgency", "asker_role"):  # "nee, het is Stevenshof": the new value at once
             out.slots.update(_details_in(text, {}, in_question=True))
         return out

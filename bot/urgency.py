@@ -47,8 +47,14 @@ _TIMEFRAMES: list[tuple[re.Pattern[str], str | None]] = [
 ]
 
 
+# "not really urgent", "niet zo heel dringend", "no big rush" (also with a typo between): low
+_NEGATED = re.compile(r"\b(?:not|niet|geen|no|nt)\s+(?:[a-z]+\s+){0,2}(?:urgent|dringend|haast|rush|hurry|spoed)\b")
+
+
 def parse_urgency(text: str) -> str | None:
     """The urgency a text expresses, or None when it says nothing about it."""
+    if _NEGATED.search(fold(text)):
+        return "low"
     padded = f" {fold(text)} "
     for level in ("low", "high", "normal"):
         for cue in _CUES[level]:
