@@ -246,7 +246,8 @@ class ActionSubmitIntake(Action):
 
 
 class ActionResetField(Action):
-    """Clear the field the user wants to change, so the form asks for it again."""
+    """Change the part the user names: at once when the message gives the new value ("het is wel dringend",
+    "de buurt is Stevenshof"), else clear it so the form asks for it again."""
 
     def name(self) -> str:
         return "action_reset_field"
@@ -257,9 +258,13 @@ class ActionResetField(Action):
             field = field_from_text(_text(tracker))
         if field is None:
             return [SlotSet("field_understood", False), SlotSet("summary_stage", "which")]
-        return [SlotSet(slot, value) for slot, value in FIELD_RESETS[field].items()] + [
+        changes = intake_form.correction(field, _text(tracker))
+        # after the summary was shown, it comes back in other words ("Ik heb het aangepast")
+        shown = tracker.get_slot("requested_slot") in ("consent_store", "consent_share", "contact_consent",
+                                                       "contact_details", "confirmed")
+        return [SlotSet(slot, value) for slot, value in changes.items()] + [
             SlotSet("field_understood", True), SlotSet("confirmed", None),
-            SlotSet("summary_stage", intake_form.CHANGED)]
+            SlotSet("summary_stage", intake_form.CHANGED if shown else None)]
 
 
 class ActionResetIntake(Action):

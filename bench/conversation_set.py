@@ -76,6 +76,7 @@ QUESTION_KINDS: dict[str, str] = {
     "utter_ask_asker_role": "asker_role",
     "utter_ask_organisation": "organisation",
     "utter_ask_consent": "consent",
+    "utter_ask_consent_changed": "consent",
     "utter_ask_consent_store": "consent_store",
     "utter_ask_consent_share": "consent_share",
     "utter_ask_contact": "contact",

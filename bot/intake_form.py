@@ -366,6 +366,25 @@ def _logged(slots: dict[str, Any], kind: str, given: bool, question: str) -> dic
 STORE_ONLY_QUESTION = "utter_ask_consent_store"  # after "niet delen" alone: may we keep it, then?
 CHANGED_QUESTION = "utter_ask_consent_changed"  # the same question after a part was changed ("Klopt het nu?")
 CHANGED = "changed"  # summary_stage after a correction: the summary comes back with other words
+def _new_value(field: str, text: str) -> dict[str, Any]:
+    """The new value a change request gives for a place, urgency or role, if any."""
+    if field not in DETAIL_FIELDS:
+        return {}
+    found = _details_in(text, {}, in_question=True)
+    if field == "urgency" and "urgency" not in found:
+        urgency = parse_urgency(text)
+        found.update({"urgency": urgency} if urgency else {})
+    if field == "asker_role" and "asker_role" not in found:
+        role = role_from_text(text)
+        found.update({"asker_role": role} if role else {})
+    return found if field in found else {}
+
+
+def correction(field: str, text: str) -> dict[str, Any]:
+    """The slots for a change of `field`: the new value when `text` gives one, else cleared to be asked again."""
+    return {**FIELD_RESETS[field], **_new_value(field, text)}
+
+
 _CORRECTION_WORDS = ("verander", "veranderen", "wijzig", "wijzigen", "aanpassen", "klopt niet", "is fout", "fout",
                      "moet", "change", "edit", "wrong", "not right", "not correct", "should", "instead", "eigenlijk",
                      "actually")
@@ -392,12 +411,11 @@ def validate_consent_store(value: Any, slots: dict[str, Any]) -> Outcome:
             # the "change something" button; "send after all" from the which-part question returns here
             return Outcome({"consent_store": None, "summary_stage": "which" if text.strip() == "/deny" else None})
         named = field_from_text(text) if not _is_command(text) else None
-        new_value = _details_in(text, {}, in_question=True) if named in DETAIL_FIELDS else {}
         if named and named not in ("consent", "contact") and (
-                slots.get("summary_stage") == "which" or named in new_value
+                slots.get("summary_stage") == "which" or named in _new_value(named, text)
                 or any(f" {w} " in key for w in _CORRECTION_WORDS)):
             # "verander de buurt" asks it again; "nee, de buurt is Stevenshof" changes it at once
-            return Outcome({**FIELD_RESETS[named], **new_value, "consent_store": None, "summary_stage": CHANGED})
+            return Outcome({**correction(named, text), "consent_store": None, "summary_stage": CHANGED})
         if slots.get("summary_stage") == "which" and answers.yes_or_no(text) is True:
             return Outcome({"consent_store": None, "summary_stage": None})  # all right after all: the question again
         if slots.get("summary_stage") == "which" or any(f" {p} " in key for p in _NOT_RIGHT):
@@ -521,10 +539,7 @@ def validate_confirmed(value: Any, slots: dict[str, Any]) -> Outcome:
         return Outcome({"confirmed": True, "summary_stage": None})
     named = field_from_text(text) if text and not _is_command(text) else None
     if named:
-        out = Outcome({**FIELD_RESETS[named], "confirmed": None, "summary_stage": CHANGED})
-        if named in ("neighbourhood", "urgency", "asker_role"):  # "nee, het is Stevenshof": the new value at once
-            out.slots.update(_details_in(text, {}, in_question=True))
-        return out
+        return Outcome({**correction(named, text), "confirmed": None, "summary_stage": CHANGED})
     if value is False or answers.yes_or_no(value) is False:
         return Outcome({"confirmed": None, "summary_stage": "which"})
     return Outcome({"confirmed": None}, unclear=True)
