@@ -182,9 +182,10 @@ class ActionAskConfirmed(Action):
         if tracker.get_slot("summary_stage") == "which":
             _ask(dispatcher, "utter_ask_which_field", unclear, language)
         else:
+            values = summary_values(tracker.slots, language)
             if not unclear:
-                dispatcher.utter_message(response="utter_summary", **summary_values(tracker.slots, language))
-            _ask(dispatcher, "utter_ask_confirmed", unclear, language)
+                dispatcher.utter_message(response="utter_summary", **values)
+            _ask(dispatcher, "utter_ask_confirmed", unclear, language, contact_label=values["contact_label"])
         return []
 
 

@@ -352,14 +352,13 @@ def validate_organisation(value: Any, slots: dict[str, Any]) -> Outcome:
 def _logged(slots: dict[str, Any], kind: str, given: bool, question: str) -> dict[str, Any]:
     """The consent log with this answer: its moment and the version of the question's text.
 
-    The same answer validated again (a form re-checks slots it already has) keeps its moment.
+    The same answer validated again (a form re-checks the slots it already has, e.g. a worker's consents
+    for their next question) keeps the moment and the text version of the first time it was given.
     """
     log = dict(slots.get("consent_log") or {})
-    entry = consent.answer(kind, given, slots.get("language"), question)
     earlier = log.get(kind)
-    if not (isinstance(earlier, dict) and earlier.get("given") == given
-            and earlier.get("version") == entry["version"]):
-        log[kind] = entry
+    if not (isinstance(earlier, dict) and earlier.get("given") == given):
+        log[kind] = consent.answer(kind, given, slots.get("language"), question)
     return log
 
 

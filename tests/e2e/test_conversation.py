@@ -175,7 +175,7 @@ def test_english_intake_typed_answers_faq_and_a_correction(product) -> None:  # 
     out = chat.say("change the neighbourhood")
     assert said(out, "utter_ask_neighbourhood", "en"), out
     out = chat.say("de Kooi")
-    assert "De Kooi (Leiden-Noord)" in texts(out)[0] and said(out, "utter_ask_consent", "en"), out
+    assert "De Kooi (Leiden-Noord)" in texts(out)[0] and said(out, "utter_ask_consent_changed", "en"), out
     out = chat.say("yes, but don't share it")
     assert said(out, "utter_ask_contact", "en"), out
     out = chat.say("no, I prefer to stay anonymous")

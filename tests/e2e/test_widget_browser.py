@@ -119,10 +119,10 @@ def conversation_id(page) -> str:  # type: ignore[no-untyped-def]
 
 
 def answer_until_summary(page, out: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
-    """Answer whatever the assistant asks (Dutch) until it shows the summary."""
+    """Answer whatever the assistant asks (Dutch) until it shows the summary with the consent question."""
     for _ in range(12):
         last = out[-1]
-        if last.startswith("Dit heb ik genoteerd"):
+        if last.startswith("Klopt dit? Mogen we je vraag dan bewaren en delen"):
             return out
         if last.startswith("Over welk onderwerp"):
             out = say(page, "gezondheid")
@@ -134,8 +134,6 @@ def answer_until_summary(page, out: list[str]) -> list[str]:  # type: ignore[no-
             out = say(page, "het is dringend")
         elif last.startswith("Wie stelt de vraag"):
             out = choose(page, "Ik ben bewoner")
-        elif last.startswith("Mogen we je vraag bewaren en delen"):
-            out = choose(page, "Ja, bewaren en delen")
         elif last.startswith("Mogen we contact"):
             out = choose(page, "Anoniem blijven")
         else:
@@ -170,20 +168,20 @@ def test_keyboard_only_dutch_intake_on_the_demo_page(browser, product) -> None: 
     if out[-1].startswith("Wie stelt de vraag"):
         out = choose(page, "Ik ben bewoner")
         assert user_texts(page)[-1] == "Ik ben bewoner"  # the title is shown, not the payload
-    assert out[-1].startswith("Mogen we je vraag bewaren en delen?"), out
-    assert page.locator(f"{WIDGET} .sv-bot").last.get_by_role("button").all_inner_texts() == \
-        ["Ja, bewaren en delen", "Alleen bewaren, niet delen", "Nee, niet bewaren"]
-    out = choose(page, "Ja, bewaren en delen")
-    assert out[-1].startswith("Mogen we contact met je opnemen"), out
-    assert page.locator(f"{WIDGET} .sv-choice:disabled").count() >= 3  # the earlier choice is over
-    out = say(page, "nee hoor")
-    summary = out[0]
-    assert summary.startswith("Dit heb ik genoteerd") and DESCRIPTION in summary and "anoniem" in summary, out
+    # the summary comes with the question whether we may keep and share it
+    assert out[-1].startswith("Klopt dit? Mogen we je vraag dan bewaren en delen?"), out
+    summary = out[-2]
+    assert summary.startswith("Dit heb ik genoteerd") and DESCRIPTION in summary, out
     assert "\n• Onderwerp: Gezondheid & welzijn" in summary  # line breaks are kept
+    assert page.locator(f"{WIDGET} .sv-bot").last.get_by_role("button").all_inner_texts() == \
+        ["Ja, bewaren en delen", "Alleen bewaren, niet delen", "Nee, niet bewaren", "Iets veranderen"]
     assert errors == [], errors  # nothing failed, nothing blocked by the page's CSP
     assert serious_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "widget-desktop.png"))
-    out = say(page, "ja")
+    out = choose(page, "Ja, bewaren en delen")
+    assert out[-1].startswith("Mogen we contact met je opnemen"), out
+    assert page.locator(f"{WIDGET} .sv-choice:disabled").count() >= 4  # the earlier choice is over
+    out = say(page, "nee hoor")  # no contact: stored anonymously
     assert out[0].startswith("Dank je wel! Je vraag is opgeslagen."), out
     reference = re.search(r"LS-\d{4}-\d{6}", out[0])
     assert reference and page.get_by_text(reference.group(0)).is_visible()
@@ -240,12 +238,14 @@ def test_reload_resumes_the_conversation_and_bot_text_stays_text(browser, produc
     page.locator(f"{WIDGET} #sv-input").focus()
     out = answer_until_summary(page, out)
 
-    summary = page.locator(f"{WIDGET} .sv-bot .sv-text").last
+    summary = page.locator(f"{WIDGET} .sv-bot .sv-text").filter(has_text="Dit heb ik genoteerd").last
     assert "<b>vet</b> <script>window.__x=1</script>" in summary.inner_text()
     assert page.get_by_text("<b>vet</b>", exact=False).last.is_visible()
     assert page.locator(f"{WIDGET} b, {WIDGET} .sv-log script").count() == 0
     assert page.evaluate("typeof window.__x") == "undefined" and dialogs == []
     out = say(page, "ja")
+    assert out[-1].startswith("Mogen we contact met je opnemen"), out
+    out = say(page, "liever anoniem")
     reference = re.search(r"LS-\d{4}-\d{6}", out[0])
     assert reference, out
     with product.sessions()() as s:
