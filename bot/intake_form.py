@@ -525,14 +525,11 @@ def validate_contact_details(value: Any, slots: dict[str, Any]) -> Outcome:
     return Outcome({"contact_details": None}, unclear=True)
 
 
-_CHANGE_WORDS = ("verander", "veranderen", "wijzig", "wijzigen", "aanpassen", "pas", "anders", "maar", "moet",
-                 "change", "edit", "fix", "but", "should", "wrong", "fout", "niet")
-
-
 def validate_confirmed(value: Any, slots: dict[str, Any]) -> Outcome:
     """The answer to the summary: send it, change one part (named or not), or not understood."""
     text = value if isinstance(value, str) else ""
-    wants_change = any(f" {w} " in f" {answers.normalise(text)} " for w in _CHANGE_WORDS)
+    key = f" {answers.normalise(text)} "
+    wants_change = any(f" {w} " in key for w in (*_CORRECTION_WORDS, *_NOT_RIGHT, "maar", "but", "anders"))
     if value is True or (slots.get("summary_stage") != "which" and answers.yes_or_no(value) is True
                          and not wants_change):
         return Outcome({"confirmed": True, "summary_stage": None})
