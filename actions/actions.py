@@ -136,7 +136,7 @@ class ActionAskTheme(Action):
             _ask(dispatcher, "utter_ask_theme", unclear, language)
             return [SlotSet("theme_stage", "all")]
         question = intake_form.theme_question(tracker.slots, language)
-        dispatcher.utter_message(response=question.response, buttons=question.buttons or [], **question.values)
+        dispatcher.utter_message(response=question.response, buttons=question.buttons or [])
         return [SlotSet("theme_stage", question.stage)]
 
 

@@ -177,7 +177,6 @@ class ThemeQuestion:
     response: str
     stage: str  # proposed | top3 | all
     buttons: list[dict[str, str]] | None = None
-    values: dict[str, str] = field(default_factory=dict)
 
 
 def _choose_theme_payload(theme_id: str) -> str:

@@ -58,7 +58,6 @@ def summary_values(slots: dict[str, Any], language: str | None) -> dict[str, str
     role_text = render(f"utter_label_role_{role}", language)
     if slots.get("organisation"):
         role_text = f"{role_text} ({slots['organisation']})"
-    yes, no = render("utter_label_yes", language), render("utter_label_no", language)
     if slots.get("contact_consent"):
         contact_text = ", ".join(v for v in (slots.get("contact_name"), slots.get("contact_details")) if v)
     else:
@@ -70,8 +69,6 @@ def summary_values(slots: dict[str, Any], language: str | None) -> dict[str, str
         "urgency_label": f"{urgency_text} ({frame})" if frame else urgency_text,
         "role_label": role_text,
         "contact_label": contact_text,
-        "store_label": yes if slots.get("consent_store") else no,
-        "share_label": yes if slots.get("consent_store") and slots.get("consent_share") else no,
     }
 
 
