@@ -4,7 +4,7 @@ A small, explainable model: TF-IDF over character n-grams (robust to typos, comp
 languages) and over words and word pairs (stop words left out), with logistic regression for
 probabilities, and a small keyword prior: a theme whose themes.yml topic occurs in the text (as a word
 or at the start of a compound) gets its probability raised. Trained on our own examples in
-data/reference/theme_examples/*.yml plus the taxonomy text in one or two seconds, the first time it is
+data/reference/theme_examples/*.yml (own examples and other published questions) plus the taxonomy text in one or two seconds, the first time it is
 used. Tuned and measured on real published questions: bench/theme_real.py.
 """
 
@@ -60,13 +60,15 @@ def load_examples(directory: Path = EXAMPLES_DIR) -> tuple[list[str], list[str],
     for path in sorted(directory.glob("*.yml")):
         with open(path, encoding="utf-8") as f:
             doc = yaml.safe_load(f)
-        for theme, examples in doc["examples"].items():
+        # Own examples: {examples: {theme: [text, ...]}}; published questions: {questions: [{text, theme, ...}]}.
+        pairs = [(theme, text) for theme, examples in (doc.get("examples") or {}).items() for text in examples]
+        pairs += [(item["theme"], item["text"]) for item in doc.get("questions") or []]
+        for theme, text in pairs:
             if theme not in known:
                 raise ValueError(f"{path.name}: unknown theme id {theme!r}; fix it to one of {sorted(known)}")
-            for text in examples:
-                texts.append(str(text))
-                labels.append(theme)
-                languages.append(doc.get("language", path.stem))
+            texts.append(str(text))
+            labels.append(theme)
+            languages.append(doc.get("language", path.stem))
     return texts, labels, languages
 
 
