@@ -22,8 +22,16 @@ class CallbackResult:
 
 
 def apply_callback(sessions: sessionmaker, intake_id: str, webhook_id: str, data: object) -> CallbackResult:
-    """Record one verified callback once; a repeated webhook-id changes nothing."""
-    if not isinstance(data, dict) or data.get("status") not in BACKEND_STATUSES:
+    """Record one verified callback once; a repeated webhook-id changes nothing.
+
+    The signature covers the body, not the URL, so the body names its intake (`id`) and must name the one in
+    the URL: otherwise intake A's signed status could be replayed onto intake B within the 5-minute window.
+    """
+    if not isinstance(data, dict):
+        return CallbackResult(422, "the body must be a JSON object (schemas/intake-status.v1.json)")
+    if not isinstance(data.get("id"), str) or data["id"] != intake_id:
+        return CallbackResult(422, "id in the body must equal the intake id in the URL")
+    if data.get("status") not in BACKEND_STATUSES:
         return CallbackResult(422, f"status must be one of {', '.join(BACKEND_STATUSES)}")
     status = data["status"]
     match_id = data.get("match_id")

@@ -41,14 +41,18 @@ AFTER_APPROVAL, AFTER_CONFIRMATION = "approval", "confirmation"
 MAX_RETRY_AFTER = 6 * 3600.0  # honour Retry-After up to six hours
 SECRET_HINT = ("Fix: set MATCHING_BACKEND_SECRET to 'whsec_' followed by base64 of at least 24 random bytes, e.g. "
                "python -c \"import base64,secrets;print('whsec_'+base64.b64encode(secrets.token_bytes(32)).decode())\"")
+CALLBACK_SECRET_HINT = SECRET_HINT.replace("MATCHING_BACKEND_SECRET", "MATCHING_CALLBACK_SECRET")
 
 
 @dataclass(frozen=True)
 class HandoffSettings:
     url: str | None
-    secret: str | None
+    secret: str | None  # signs our deliveries to the matching backend
     after: str
     dashboard_url: str
+    # Verifies the backend's callbacks. A key of its own, so a leak on either side (our outbox, their callback
+    # sender) cannot be used to forge the other direction; no fallback to `secret`: callbacks answer 503 without it.
+    callback_secret: str | None = None
     timeout: float = 10.0
     backoff_base: float = 2.0
     backoff_cap: float = 3600.0
@@ -70,6 +74,12 @@ class HandoffSettings:
             raise ConfigError("MATCHING_BACKEND_URL is set but MATCHING_BACKEND_SECRET is not. " + SECRET_HINT)
         if secret:
             _webhook(secret)  # fails fast on a malformed secret
+        callback_secret = env.get("MATCHING_CALLBACK_SECRET") or None
+        if callback_secret:
+            _webhook(callback_secret, "MATCHING_CALLBACK_SECRET")
+            if callback_secret == secret:
+                raise ConfigError("MATCHING_CALLBACK_SECRET equals MATCHING_BACKEND_SECRET: use a separate key for "
+                                  "callbacks. " + CALLBACK_SECRET_HINT)
         after = env.get("HANDOFF_AFTER", AFTER_APPROVAL)
         if after not in (AFTER_APPROVAL, AFTER_CONFIRMATION):
             raise ConfigError(f"HANDOFF_AFTER={after!r}. Fix: use 'approval' (default) or 'confirmation'.")
@@ -80,7 +90,7 @@ class HandoffSettings:
             except ValueError:
                 raise ConfigError(f"{name} must be a number of seconds.") from None
 
-        return cls(url=url, secret=secret, after=after,
+        return cls(url=url, secret=secret, after=after, callback_secret=callback_secret,
                    dashboard_url=env.get("DASHBOARD_URL", "http://localhost:8000/broker").rstrip("/"),
                    timeout=num("HANDOFF_TIMEOUT", 10.0), backoff_base=num("HANDOFF_BACKOFF_BASE", 2.0),
                    backoff_cap=num("HANDOFF_BACKOFF_CAP", 3600.0),
@@ -93,17 +103,18 @@ def _is_local(url: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
 
 
-def _webhook(secret: str):  # type: ignore[no-untyped-def]
+def _webhook(secret: str, name: str = "MATCHING_BACKEND_SECRET"):  # type: ignore[no-untyped-def]
     from standardwebhooks import Webhook
 
+    hint = SECRET_HINT.replace("MATCHING_BACKEND_SECRET", name)
     if not secret.startswith("whsec_"):
-        raise ConfigError("MATCHING_BACKEND_SECRET does not start with 'whsec_'. " + SECRET_HINT)
+        raise ConfigError(f"{name} does not start with 'whsec_'. " + hint)
     try:
         wh = Webhook(secret)
     except Exception:
-        raise ConfigError("MATCHING_BACKEND_SECRET is not valid base64 after 'whsec_'. " + SECRET_HINT) from None
+        raise ConfigError(f"{name} is not valid base64 after 'whsec_'. " + hint) from None
     if len(wh._whsecret) < 24:
-        raise ConfigError("MATCHING_BACKEND_SECRET is too short. " + SECRET_HINT)
+        raise ConfigError(f"{name} is too short. " + hint)
     return wh
 
 

@@ -20,6 +20,10 @@ from bot.config import ROOT, VAR_DIR, Settings
 from bot.credentials import write_runtime_credentials
 
 PYTHON = sys.executable
+# Rasa and the action server listen on this machine only: Rasa's REST channel accepts any sender id and the
+# action server runs actions for any tracker, so only the web app (and Rasa) may reach them. The public channel
+# webhooks go through a reverse proxy that forwards exact paths (docs/deploy.md, What a proxy may expose).
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass
@@ -61,7 +65,7 @@ class Stack:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
-            "SANIC_HOST": "127.0.0.1",  # the action server listens on localhost only
+            "SANIC_HOST": LOOPBACK,  # rasa_sdk's bind address (its default is 0.0.0.0)
         })
         if self.prod:
             env.update(redis_env(self.settings.redis_url))
@@ -86,7 +90,7 @@ class Stack:
                     env={"SANIC_REQUEST_MAX_SIZE": str(ACTION_MAX_BODY)}),
             *[Service(f"rasa-{port}", [PYTHON, "-m", "bot.rasa_entry", "run", "--model", str(self.model), "--endpoints",
                                       "endpoints.prod.yml" if self.prod else "endpoints.yml", "--credentials",
-                                      str(self.credentials_path), "--port", str(port), "--interface", "127.0.0.1",
+                                      str(self.credentials_path), "--port", str(port), "--interface", LOOPBACK,
                                       "--logging-config-file", str(ROOT / "bot" / "rasa_logging.yml"),
                                       "--cors", f"http://{s.web_host}:{s.web_port}"],
                       f"http://127.0.0.1:{port}/", env={"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY)})

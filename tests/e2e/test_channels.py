@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from tests.e2e.provider_recorder import BOT_USERNAME, ProviderRecorder
 pytestmark = pytest.mark.e2e
 TWILIO_TOKEN = "twilio-test-auth-token"
 TWILIO_HOOK = "https://stadsvraag.example/webhooks/twilio/webhook"
+TELEGRAM_SECRET = "tg-webhook-secret_" + "k" * 30
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def channels() -> Iterator[tuple[Stack, ProviderRecorder]]:
     stack = Stack(settings, train_if_stale(), log_dir=tmp / "log", extra_env={
         "TELEGRAM_TOKEN": "123456:TEST-token", "TELEGRAM_BOT_USERNAME": BOT_USERNAME,
         "TELEGRAM_WEBHOOK_URL": "https://stadsvraag.example/webhooks/telegram/webhook",
-        "TELEGRAM_API_URL": recorder.url, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET, "TELEGRAM_API_URL": recorder.url, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "TWILIO_NUMBER": "whatsapp:+14155238886", "TWILIO_WEBHOOK_URL": TWILIO_HOOK, "TWILIO_API_URL": recorder.url})
     stack.start()
     try:
@@ -48,9 +50,10 @@ def channels() -> Iterator[tuple[Stack, ProviderRecorder]]:
         recorder.stop()
 
 
-def telegram(stack: Stack, update_id: int, text: str | None = None, callback: str | None = None) -> None:
-    chat = {"id": 555001, "first_name": "Fatima", "type": "private"}
-    sender = {"id": 555001, "is_bot": False, "first_name": "Fatima", "language_code": "nl"}
+def telegram_update(update_id: int, text: str | None = None, callback: str | None = None,
+                    chat_id: int = 555001) -> dict:
+    chat = {"id": chat_id, "first_name": "Fatima", "type": "private"}
+    sender = {"id": chat_id, "is_bot": False, "first_name": "Fatima", "language_code": "nl"}
     if callback is None:
         update = {"update_id": update_id, "message": {"message_id": update_id, "from": sender, "chat": chat,
                                                       "date": int(time.time()), "text": text}}
@@ -59,21 +62,31 @@ def telegram(stack: Stack, update_id: int, text: str | None = None, callback: st
             "id": str(update_id), "from": sender, "chat_instance": "1", "data": callback,
             "message": {"message_id": update_id - 1, "from": {"id": 42, "is_bot": True, "first_name": "Stadsvraag"},
                         "chat": chat, "date": int(time.time()), "text": "..."}}}
-    r = httpx.post(f"http://127.0.0.1:{stack.settings.rasa_port}/webhooks/telegram/webhook", json=update, timeout=60)
+    return update
+
+
+def telegram(stack: Stack, update_id: int, text: str | None = None, callback: str | None = None) -> None:
+    """An update as Telegram sends it to the webhook we registered: with our secret token."""
+    r = httpx.post(f"http://127.0.0.1:{stack.settings.rasa_port}/webhooks/telegram/webhook",
+                   json=telegram_update(update_id, text, callback),
+                   headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=60)
     assert r.status_code == 200 and r.text == "success", r.text
 
 
-def whatsapp(stack: Stack, text: str, sign: bool = True) -> httpx.Response:
-    params = {"MessageSid": "SM" + "2" * 32, "AccountSid": "AC" + "1" * 32, "From": "whatsapp:+31612345678",
+def whatsapp(stack: Stack, text: str, sign: bool = True, sid: str | None = None, sender: str = "whatsapp:+31612345678",
+             path: str = "/webhooks/twilio/webhook") -> httpx.Response:
+    """A message as Twilio posts it: a fresh MessageSid each time (unless given), signed over TWILIO_HOOK."""
+    params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "1" * 32, "From": sender,
               "To": "whatsapp:+14155238886", "Body": text, "NumMedia": "0", "ProfileName": "Joost"}
     headers = {"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(TWILIO_HOOK, params)} if sign else {}
-    return httpx.post(f"http://127.0.0.1:{stack.settings.rasa_port}/webhooks/twilio/webhook", data=params,
-                      headers=headers, timeout=60)
+    return httpx.post(f"http://127.0.0.1:{stack.settings.rasa_port}{path}", data=params, headers=headers, timeout=60)
 
 
 def test_a_worker_logs_two_questions_on_telegram(channels) -> None:  # type: ignore[no-untyped-def]
     stack, recorder = channels
-    assert recorder.sent("/setWebhook"), "the connector registers its webhook at start-up"
+    registered = recorder.sent("/setWebhook")
+    assert registered, "the connector registers its webhook at start-up"
+    assert registered[0]["secret_token"] == TELEGRAM_SECRET, "Telegram must send our secret token with each update"
     telegram(stack, 1, "ik ben buurtwerker en wil een vraag doorgeven")
     telegram(stack, 2, "Buurt: Stevenshof. Thema: jongeren. Urgentie: hoog. Vraag: Jongeren hangen 's avonds "
                        "rond bij het winkelcentrum en bewoners voelen zich onveilig.")
@@ -124,3 +137,86 @@ def test_a_worker_logs_a_question_on_whatsapp(channels) -> None:  # type: ignore
         intake = s.scalars(select(Intake).where(Intake.sender_id == "whatsapp:+31612345678")).one()
         assert (intake.channel, intake.asker_role, intake.language) == ("whatsapp", "neighbourhood_worker", "en")
         assert (intake.neighbourhood_code, intake.urgency, intake.consent_contact) == ("BU05460302", "low", False)
+
+
+def test_telegram_updates_without_our_secret_token_are_refused(channels) -> None:  # type: ignore[no-untyped-def]
+    """Anyone who knows the webhook URL could otherwise post as any chat id, in a worker's name."""
+    stack, recorder = channels
+    base = f"http://127.0.0.1:{stack.settings.rasa_port}/webhooks/telegram"
+    forged = telegram_update(90001, "ik ben buurtwerker en wil een vraag doorgeven", chat_id=777001)
+    for path, headers in [("/webhook", {}),
+                          ("/webhook", {"X-Telegram-Bot-Api-Secret-Token": "guessed"}),
+                          ("/webhook", {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET[:-1]}),
+                          ("/webhook/", {}),
+                          ("/set_webhook", {})]:
+        r = httpx.post(base + path, json=forged, headers=headers, timeout=60)
+        assert r.status_code == 403, (path, headers, r.status_code, r.text)
+    assert httpx.get(base + "/", timeout=10).json() == {"status": "ok"}  # the health check stays open
+    time.sleep(1.0)
+    assert all(m["chat_id"] != "777001" for m in recorder.sent("/sendMessage"))
+    with session_factory(stack.settings.database_url)() as s:
+        assert s.scalars(select(Intake).where(Intake.sender_id == "777001")).all() == []
+
+
+def test_twilio_signature_is_checked_whatever_the_path(channels) -> None:  # type: ignore[no-untyped-def]
+    stack, recorder = channels
+    before = len(recorder.sent("/Messages.json"))
+    for path in ["/webhooks/twilio/webhook/", "/webhooks/twilio/webhook"]:
+        r = whatsapp(stack, "ik ben buurtwerker", sign=False, sender="whatsapp:+31600000099", path=path)
+        assert r.status_code == 403, (path, r.status_code)
+    time.sleep(1.0)
+    assert all(m["To"] != "whatsapp:+31600000099" for m in recorder.sent("/Messages.json")[before:])
+
+
+def test_a_replayed_twilio_message_is_handled_once(channels) -> None:  # type: ignore[no-untyped-def]
+    """Twilio's signature has no timestamp: the same signed request, replayed, must not count again."""
+    stack, recorder = channels
+    sender, sid = "whatsapp:+31600000042", "SM" + uuid.uuid4().hex
+    assert whatsapp(stack, "hallo", sid=sid, sender=sender).status_code == 204
+    first = [m for m in recorder.sent("/Messages.json") if m["To"] == sender]
+    assert first, "the first delivery is answered"
+    for _ in range(2):
+        assert whatsapp(stack, "hallo", sid=sid, sender=sender).status_code == 204  # 2xx: Twilio stops retrying
+        assert whatsapp(stack, "hallo", sid=sid, sender=sender, path="/webhooks/twilio/webhook/").status_code == 204
+    time.sleep(1.0)
+    assert [m for m in recorder.sent("/Messages.json") if m["To"] == sender] == first
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses with a listening TCP socket on `port`, from the kernel's tables (no traffic sent)."""
+    import ipaddress
+
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, port_hex = local.split(":")
+            if state != "0A" or int(port_hex, 16) != port:
+                continue
+            raw = bytes.fromhex(address)
+            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))  # kernel order per 32-bit word
+            found.add(str(ipaddress.ip_address(raw)))
+    return found
+
+
+def test_rasa_and_the_action_server_listen_on_this_machine_only(channels) -> None:  # type: ignore[no-untyped-def]
+    """Rasa's REST channel takes any sender id and the action server runs actions for any tracker: only
+    the web app and Rasa, on this machine, may reach them (docs/deploy.md, What a proxy may expose)."""
+    stack, _ = channels
+    for port in (*stack.rasa_ports, stack.settings.action_port):
+        addresses = _listening_addresses(port)
+        assert addresses and addresses <= {"127.0.0.1", "::1"}, (port, addresses)
+
+
+def test_rasa_serves_the_channel_webhooks_and_not_its_http_api(channels) -> None:  # type: ignore[no-untyped-def]
+    stack, _ = channels
+    base = f"http://127.0.0.1:{stack.settings.rasa_port}"
+    for method, path in [("GET", "/status"), ("GET", "/version"), ("POST", "/model/parse"), ("PUT", "/model"),
+                         ("GET", "/conversations/555001/tracker"), ("POST", "/conversations/555001/messages"),
+                         ("GET", "/domain")]:
+        r = httpx.request(method, base + path, json={}, timeout=10)
+        assert r.status_code == 404, (method, path, r.status_code)  # started without --enable-api

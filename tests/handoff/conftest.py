@@ -19,6 +19,12 @@ def secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+@pytest.fixture(scope="session")
+def callback_secret() -> str:
+    """The matching backend's key for its callbacks: a different one from ours for deliveries."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -313,12 +313,14 @@ def test_two_dispatchers_on_postgresql_share_the_work(secret: str) -> None:
             session_factory(url).kw["bind"].dispose()
 
 
-def test_callbacks_are_verified_idempotent_and_recorded(database_url: str, secret: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_callbacks_are_verified_idempotent_and_recorded(database_url: str, secret: str, callback_secret: str,  # type: ignore[no-untyped-def]
+                                                       monkeypatch) -> None:
     from datetime import datetime, timedelta, timezone
 
     from bot.web.app import create_app
 
     monkeypatch.setenv("MATCHING_BACKEND_SECRET", secret)
+    monkeypatch.setenv("MATCHING_CALLBACK_SECRET", callback_secret)
     monkeypatch.delenv("MATCHING_BACKEND_URL", raising=False)
     sessions = session_factory(database_url)
     settings = fast_settings(None, secret)
@@ -333,23 +335,23 @@ def test_callbacks_are_verified_idempotent_and_recorded(database_url: str, secre
                               rasa_port=0, web_port=0, web_host="127.0.0.1"))
     client = TestClient(app)
     path = f"/api/intakes/{intake_id}/status"
-    body = json.dumps({"status": "matched", "match_id": "course-42", "note": "Minor Urban Studies"})
+    body = json.dumps({"id": intake_id, "status": "matched", "match_id": "course-42", "note": "Minor Urban Studies"})
 
     def post(content: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
         return client.post(path, content=content, headers=headers)
 
-    good = sign_headers(secret, "cb_1", body)
+    good = sign_headers(callback_secret, "cb_1", body)
     assert post(body, good).status_code == 200
     assert post(body, good).json() == {"result": "already processed"}  # idempotent
     tampered = body.replace("course-42", "course-66")
     assert post(tampered, good).status_code == 401
-    stale = sign_headers(secret, "cb_2", body, at=datetime.now(timezone.utc) - timedelta(minutes=10))
+    stale = sign_headers(callback_secret, "cb_2", body, at=datetime.now(timezone.utc) - timedelta(minutes=10))
     assert post(body, stale).status_code == 401
     assert post(body, {"content-type": "application/json"}).status_code == 401
     other_secret = "whsec_" + "A" * 43
     assert post(body, sign_headers(other_secret, "cb_3", body)).status_code == 401
-    bad_status = json.dumps({"status": "exploded"})
-    assert post(bad_status, sign_headers(secret, "cb_4", bad_status)).status_code == 422
+    bad_status = json.dumps({"id": intake_id, "status": "exploded"})
+    assert post(bad_status, sign_headers(callback_secret, "cb_4", bad_status)).status_code == 422
     with sessions() as s:
         intake = s.scalars(select(Intake)).one()
         assert (intake.status, intake.match_id, intake.matching_status) == ("matched", "course-42", "matched")
