@@ -16,8 +16,31 @@ REFERENCE_DIR = DATA_DIR / "reference"
 VAR_DIR = Path(os.environ.get("STADSVRAAG_VAR_DIR", ROOT / "var"))
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message says how to fix it."""
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """A yes/no setting, strictly: a typo such as "ture" stops the program instead of silently meaning off."""
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a yes/no value. Fix: set {name} to true or false "
+                      "(also accepted: 1/0, yes/no), or leave it unset for the default.")
+
+
+def env_bool(name: str, default: bool | None = None) -> bool | None:
+    """`parse_bool` of the environment variable `name`; `default` when it is unset or empty."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return parse_bool(name, raw)
 
 
 def default_database_url() -> str:
@@ -34,6 +57,15 @@ class Settings:
     web_host: str
     redis_url: str | None = None
     rasa_urls: tuple[str, ...] = ()
+    web_https_only: bool | None = None  # None: decided by web_host (see `https_only`)
+
+    @property
+    def https_only(self) -> bool:
+        """Whether the dashboard cookie is `Secure` and HSTS is sent: WEB_HTTPS_ONLY when set, else on unless
+        the web app binds to this machine only (local development over plain http://localhost)."""
+        if self.web_https_only is not None:
+            return self.web_https_only
+        return self.web_host.strip().strip("[]").lower() not in LOOPBACK_HOSTS
 
     @property
     def rasa_replicas(self) -> list[str]:
@@ -59,6 +91,7 @@ class Settings:
             web_host=os.environ.get("WEB_HOST", "127.0.0.1"),
             redis_url=os.environ.get("REDIS_URL") or None,
             rasa_urls=tuple(u.strip().rstrip("/") for u in os.environ.get("RASA_URLS", "").split(",") if u.strip()),
+            web_https_only=env_bool("WEB_HTTPS_ONLY"),
         )
 
 

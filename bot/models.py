@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import declarative_base, relationship
 
 Base: Any = declarative_base()  # typed as Any: SQLAlchemy 1.4 declarative classes without the mypy plugin
@@ -177,6 +177,38 @@ class BrokerUser(Base):
     password_hash = Column(String(255), nullable=False)
     role = Column(String(16), nullable=False, default="broker")  # broker | admin
     active = Column(Boolean, nullable=False, default=True)
-    failed_logins = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime(timezone=True))
+    failed_logins = Column(Integer, nullable=False, default=0)  # unused since 0006: see FailedAttempt
+    locked_until = Column(DateTime(timezone=True))  # unused since 0006: see FailedAttempt
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class WebSession(Base):
+    """A dashboard sign-in, kept on the server so it can be ended: at sign-out, when the account is deactivated
+    or its role changes, after the idle timeout and at the absolute lifetime. The cookie holds only a random
+    token; this row holds its SHA-256, so a copy of the database cannot be used to take over a session."""
+
+    __tablename__ = "web_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), unique=True, nullable=False)
+    user_id = Column(Integer, ForeignKey("broker_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    role = Column(String(16), nullable=False)  # the role at sign-in: another role now ends the session
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    ended_at = Column(DateTime(timezone=True))
+    end_reason = Column(String(32))  # signed_out | deactivated | role_changed | idle | expired
+
+
+class FailedAttempt(Base):
+    """One failed try at something guarded (a sign-in, a chat erasure), counted per kind and key across every
+    process that shares the database. The key (a user name, an address, a reference, an e-mail address) is
+    stored only as a keyed hash (bot/attempts.py)."""
+
+    __tablename__ = "failed_attempts"
+    __table_args__ = (Index("ix_failed_attempts_kind_key_at", "kind", "key_hash", "at"),)
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(32), nullable=False)
+    key_hash = Column(String(64), nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

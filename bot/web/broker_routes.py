@@ -5,34 +5,44 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from bot import broker
+from bot import attempts, broker
 from bot.erasure import BROKER, REFERENCE, erase_intake, parse_reference
 from bot.gazetteer import get_gazetteer
 from bot.handoff import DEAD, approve, retry_dead
 from bot.models import BrokerUser, OutboxMessage, as_utc, utcnow
 from bot.themes import load_themes
-from bot.users import ROLES, UserError, authenticate, create_user
+from bot.users import (
+    ROLES,
+    UserError,
+    authenticate,
+    create_user,
+    deactivate,
+    end_session,
+    start_session,
+)
 from bot.web.i18n import language, texts
 from bot.web.security import csrf_ok, csrf_token, require
 from bot.workflow import STATUSES, TRANSITIONS, TransitionError, change_status
 
 
-def _render(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
+def _render(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None,
+            **context: object) -> Response:
     lang = language(request)
     return request.app.state.templates.TemplateResponse(request, template, {
-        "t": texts(request), "lang": lang, "user": request.session.get("user"), "csrf": csrf_token(request),
+        "t": texts(request), "lang": lang, "user": getattr(request.state, "user", None), "csrf": csrf_token(request),
         "themes": load_themes(), "statuses": STATUSES, "places": get_gazetteer().places, **context},
-        status_code=status_code)
+        status_code=status_code, headers=headers)
 
 
 def _actor(request: Request) -> str:
-    return f"broker:{request.session['user']['username']}"
+    return f"broker:{request.state.user['username']}"
 
 
 def _sessions(request: Request):  # type: ignore[no-untyped-def]
@@ -43,33 +53,59 @@ def _sessions(request: Request):  # type: ignore[no-untyped-def]
 
 
 async def login(request: Request) -> Response:
-    error = None
+    """Sign in. Failures are counted in the database per address and per user name typed (bot/attempts.py);
+    past the limit the answer is 429 without checking the password. Unknown, deactivated and wrong all get the
+    same answer."""
+    error, wait = None, 0.0
     if request.method == "POST":
         if not await csrf_ok(request):
             return PlainTextResponse("Invalid or missing CSRF token", status_code=403)
         form = await request.form()
         username, password = str(form.get("username", ""))[:100], str(form.get("password", ""))[:500]
+        address = request.client.host if request.client else "unknown"
 
-        def check() -> tuple[dict | None, str]:
+        def check() -> tuple[dict | None, str | None, float]:
+            with _sessions(request).begin() as s:  # counted first, so other replicas see it during the hashing
+                wait, counted = attempts.guard(s, [(attempts.SIGNIN_ADDRESS, address),
+                                                   (attempts.SIGNIN_ACCOUNT, username.strip().lower())])
+            if wait:
+                return None, None, wait
             with _sessions(request).begin() as s:
-                user, result = authenticate(s, username, password)
-                return ({"id": user.id, "username": user.username, "role": user.role} if user else None), result
+                user = authenticate(s, username, password)
+                if user is None:
+                    return None, None, 0.0
+                attempts.forget(s, counted)
+                return {"id": user.id, "username": user.username, "role": user.role}, start_session(s, user), 0.0
 
-        user, result = await run_in_threadpool(check)
+        user, token, wait = await run_in_threadpool(check)
         if user:
-            request.session.clear()
-            request.session["user"] = user
+            lang = request.session.get("lang")
+            request.session.clear()  # a new session: nothing carried over from before sign-in but the language
+            if lang:
+                request.session["lang"] = lang
+            request.session["sid"] = token
             target = str(request.query_params.get("next", "/broker/"))
             if not target.startswith("/broker/") or target.startswith("//"):
                 target = "/broker/"
             return RedirectResponse(target, status_code=303)
-        error = "signin_locked" if result == "locked" else "signin_failed"
+        error = "signin_throttled" if wait else "signin_failed"
+    if wait:
+        minutes = max(1, math.ceil(wait / 60))
+        return _render(request, "broker/login.html", status_code=429, error=error, minutes=minutes,
+                       headers={"retry-after": str(math.ceil(wait))})
     return _render(request, "broker/login.html", status_code=401 if error else 200, error=error)
 
 
 async def logout(request: Request) -> Response:
     if not await csrf_ok(request):
         return PlainTextResponse("Invalid or missing CSRF token", status_code=403)
+    token = request.session.get("sid")
+
+    def end() -> None:
+        with _sessions(request).begin() as s:
+            end_session(s, token)
+
+    await run_in_threadpool(end)
     request.session.clear()
     return RedirectResponse("/broker/login", status_code=303)
 
@@ -295,8 +331,8 @@ async def user_deactivate(request: Request) -> Response:
     def off() -> None:
         with _sessions(request).begin() as s:
             user = s.get(BrokerUser, int(request.path_params["user_id"]))
-            if user and user.username != request.session["user"]["username"]:
-                user.active = False
+            if user and user.id != request.state.user["id"]:
+                deactivate(s, user)  # also ends its open sessions
 
     await run_in_threadpool(off)
     return RedirectResponse("/broker/users", status_code=303)
