@@ -5,6 +5,8 @@ ENV PYTHONUNBUFFERED=1 SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock pyproject.toml README.md ./
 RUN pip install --no-cache-dir -r requirements.lock
+# .dockerignore keeps secrets (.env, postgres.env), local data (var/), .git, .venv and models/ out of the
+# image: the model is trained below. The code stays owned by root, so the app (user 1000) cannot change it.
 COPY . .
 # The official Dutch pipeline (or set SPACY_NL_WHEEL at build time to a local wheel).
 RUN pip install --no-cache-dir --no-deps -e . \

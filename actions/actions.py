@@ -13,12 +13,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.forms import UNCLEAR_SLOT, DomainFormValidationAction
 from bot import asking, erasure, erasure_form, intake_form
+from bot.attempts import ERASURE_CONTACT, ERASURE_REFERENCE, forget, guard
 from bot.config import Settings
 from bot.db import session_factory
 from bot.fields import FIELD_RESETS, field_from_text
 from bot.handoff import HandoffSettings, submit_confirmed
 from bot.intakes import record_anonymous
 from bot.language import DEFAULT_LANGUAGE, choose_language
+from bot.logscrub import sender_ref
 from bot.responses import buttons as response_buttons
 from bot.summary import (
     INTAKE_SLOTS,
@@ -228,7 +230,7 @@ class ActionSubmitIntake(Action):
                 intake = submit_confirmed(session, draft, HandoffSettings.from_env())
                 reference = intake.reference
         except Exception:
-            logger.exception("storing an intake failed (conversation %s)", tracker.sender_id)
+            logger.exception("storing an intake failed (conversation %s)", sender_ref(tracker.sender_id))
             dispatcher.utter_message(response="utter_save_failed")
             return []
         logger.info("intake %s stored", reference)
@@ -290,7 +292,12 @@ class ValidateErasureForm(DomainFormValidationAction):
 
 
 class ActionEraseData(Action):
-    """Erase the intake whose reference and contact the resident gave; a few wrong tries end it."""
+    """Erase the intake whose reference and contact the resident gave; a few wrong tries end it.
+
+    Wrong tries are counted in the database per reference and per e-mail address or phone number (hashed; see
+    bot/attempts.py), not only in this conversation: starting a new conversation does not give new tries, and
+    neither does trying one contact detail against many references.
+    """
 
     def name(self) -> str:
         return "action_erase_data"
@@ -302,20 +309,36 @@ class ActionEraseData(Action):
             dispatcher.utter_message(response="utter_erasure_too_many")
             return reset
         reference = tracker.get_slot("erasure_reference") or ""
+        proof = tracker.get_slot("erasure_proof") or ""
+        limits = [(ERASURE_REFERENCE, erasure.parse_reference(reference)), (ERASURE_CONTACT, _proof_key(proof))]
+        intake = None
         try:
+            with _sessions().begin() as session:  # counted before the lookup, so parallel tries see it
+                wait, counted = guard(session, limits)
+            if wait:
+                logger.info("erasure refused: too many tries (conversation %s)", sender_ref(tracker.sender_id))
+                dispatcher.utter_message(response="utter_erasure_too_many")
+                return reset + [SlotSet("erasure_attempts", erasure.MAX_ATTEMPTS)]
             with _sessions().begin() as session:
-                intake = erasure.find_for_requester(session, reference, tracker.get_slot("erasure_proof") or "")
+                intake = erasure.find_for_requester(session, reference, proof)
                 if intake is not None:
                     erasure.erase_intake(session, intake, "resident (chat)", "verzoek in de chat", erasure.RESIDENT,
                                          HandoffSettings.from_env())
+                    forget(session, counted)  # only wrong tries count
         except Exception:
-            logger.exception("erasure failed (conversation %s)", tracker.sender_id)
+            logger.exception("erasure failed (conversation %s)", sender_ref(tracker.sender_id))
             dispatcher.utter_message(response="utter_erasure_failed")
             return reset
         if intake is None:
-            logger.info("erasure request not matched (conversation %s, attempt %d)", tracker.sender_id, attempts + 1)
+            logger.info("erasure request not matched (conversation %s, attempt %d)", sender_ref(tracker.sender_id), attempts + 1)
             dispatcher.utter_message(response="utter_erasure_not_found")
             return reset + [SlotSet("erasure_attempts", attempts + 1)]
         logger.info("intake %s erased on the resident's request", reference)
         dispatcher.utter_message(response="utter_erasure_done", reference=reference)
         return reset + [SlotSet("forget_conversation", True)]
+
+
+def _proof_key(proof: str) -> str | None:
+    """The contact detail as counted: normalised, so 'Sanne@Example.nl ' and 'sanne@example.nl' are one key."""
+    given = erasure.parse_proof(proof)
+    return given.lower() if given and "@" in given else given

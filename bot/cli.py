@@ -47,20 +47,30 @@ def _cmd_web(args: argparse.Namespace) -> int:
 
 
 def _cmd_purge(args: argparse.Namespace) -> int:
+    """Apply the retention periods once, or keep doing it (`--daily`, `--every`): the compose service and
+    `stadsvraag run` use the loop. A failed run (database unreachable) is retried within the hour, not fatal."""
     import time
 
     from bot.db import session_factory, upgrade
     from bot.retention import Retention, purge
 
+    every = 24 * 3600.0 if args.daily else args.every
     url = Settings.from_env().database_url
     upgrade(url)
     while True:
-        with session_factory(url).begin() as session:
-            counts = purge(session, Retention.from_env())
-        print(json.dumps(counts), flush=True)
-        if not args.daily:
+        try:
+            with session_factory(url).begin() as session:
+                counts = purge(session, Retention.from_env())
+            print(json.dumps(counts), flush=True)
+            pause = every
+        except Exception as exc:  # noqa: BLE001 - only in the loop; the message names the kind, never the data
+            if not every:
+                raise
+            print(f"stadsvraag purge: failed ({type(exc).__name__}), trying again", file=sys.stderr, flush=True)
+            pause = min(every, 3600.0)
+        if not every:
             return 0
-        time.sleep(24 * 3600)
+        time.sleep(pause)
 
 
 def _on_intake(reference: str, change) -> int:  # type: ignore[no-untyped-def]
@@ -159,6 +169,9 @@ def _cmd_handoff(args: argparse.Namespace) -> int:
     handoff = HandoffSettings.from_env()
     if args.action == "run":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from bot.logscrub import install
+
+        install()  # the dispatcher logs delivery errors: mask personal data in them
         dispatcher = Dispatcher(sessions, handoff)
         signal.signal(signal.SIGTERM, lambda *_: dispatcher.stop.set())
         signal.signal(signal.SIGINT, lambda *_: dispatcher.stop.set())
@@ -280,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("purge", help="apply the retention periods (idempotent; docs/privacy.md)")
     p.add_argument("--daily", action="store_true", help="keep running and purge once a day")
+    p.add_argument("--every", type=float, default=0, metavar="SECONDS",
+                   help="keep running and purge every SECONDS (--daily is --every 86400)")
     p.set_defaults(func=_cmd_purge)
 
     p = sub.add_parser("credentials", help="write Rasa credentials with only the channels that are configured")

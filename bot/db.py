@@ -14,12 +14,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process; SQLite waits for locks instead of failing."""
+    """One engine per URL per process; SQLite waits for locks instead of failing.
+
+    hide_parameters: a failed statement's error (logged, or shown in a traceback) would otherwise quote the
+    values it carried: names, e-mail addresses, the question itself.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        engine = create_engine(url, future=True, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -29,7 +33,7 @@ def get_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def session_factory(url: str) -> sessionmaker:

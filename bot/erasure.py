@@ -10,6 +10,8 @@ What erasure does to one intake, in one transaction:
 - rewrites the stored copies of earlier handoff messages, so the outbox keeps no personal data;
 - records who erased it, when and why (a history row), and tells the matching backend with a
   signed `intake.erased` event when the intake was ever queued for it.
+The masking, unlinking and rewriting is `anonymise`, which retention (bot/retention.py) uses as well, so a
+year after closing an intake ends up as anonymous as one erased on request.
 The question itself stays, anonymised, so the work on it can go on. Erasing twice changes nothing.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -94,6 +96,62 @@ def delete_transcript(session: Session, sender_id: str | None) -> int:
     return session.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender_id}).rowcount or 0
 
 
+def strip_contact(payload: str) -> str | None:
+    """A stored handoff body without its contact block (name, e-mail, phone), or None when it has none.
+
+    For messages already delivered: the matching backend has the contact details, the outbox copy needs none.
+    """
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or "contact" not in body:
+        return None
+    body.pop("contact")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class Anonymised:
+    contact_deleted: bool = False
+    transcript_events: int = 0
+    outbox: list[OutboxMessage] = field(default_factory=list)  # earlier handoff messages, rewritten
+
+
+def anonymise(session: Session, intake: Intake, settings: HandoffSettings) -> Anonymised:
+    """Take the personal data out of one intake; the one anonymiser of erasure and retention (bot/retention.py).
+
+    Deletes the contact row and the transcript; masks e-mail addresses, phone numbers, BSNs and the contact's
+    own name in the description, the place and organisation as typed, the time frame and every history row;
+    unlinks the conversation and withdraws consent to be contacted; rewrites the stored copies of earlier
+    handoff messages from the anonymised intake, so the outbox holds no contact block and no unmasked text.
+    What each caller adds (erasure: consent to share withdrawn, `erased_at`; retention: the organisation
+    removed) it sets before calling, so the rewritten messages show it too. Call inside a transaction.
+    """
+    result = Anonymised()
+    contact = session.scalars(select(Contact).where(Contact.intake_id == intake.id)).first()
+    names = [contact.name] if contact is not None and contact.name else []
+    if contact is not None:
+        session.delete(contact)
+        result.contact_deleted = True
+    result.transcript_events = delete_transcript(session, intake.sender_id)
+    intake.description = _clean(intake.description, names) or ""
+    for column in ("neighbourhood_text", "organisation", "timeframe"):
+        setattr(intake, column, _clean(getattr(intake, column), names))
+    for event in intake.events:  # notes, corrected fields and reasons typed with a status change
+        event.note, event.old_value, event.new_value = (_clean(event.note, names), _clean(event.old_value, names),
+                                                        _clean(event.new_value, names))
+    intake.sender_id, intake.consent_contact = None, False
+    session.flush()
+    result.outbox = list(session.scalars(select(OutboxMessage).where(OutboxMessage.intake_id == intake.id,
+                                                                     OutboxMessage.event_type != EVENT_ERASED)))
+    for message in result.outbox:
+        message.payload = json.dumps(build_payload(intake, settings, message.event_type), ensure_ascii=False,
+                                     separators=(",", ":"))
+        message.response_body = None
+    return result
+
+
 def erased_payload(intake: Intake, category: str, at: datetime) -> dict[str, Any]:
     """The `intake.erased` event (schemas/intake-erased.v1.json): no personal data at all."""
     return {"schema_version": SCHEMA_VERSION, "event": EVENT_ERASED, "id": intake.uuid, "reference": intake.reference,
@@ -118,34 +176,16 @@ def erase_intake(session: Session, intake: Intake, actor: str, reason: str, cate
         result.already = True
         return result
     now = utcnow()
-    contact = session.scalars(select(Contact).where(Contact.intake_id == intake.id)).first()
-    names = [contact.name] if contact is not None and contact.name else []
-    if contact is not None:
-        session.delete(contact)
-        result.contact_deleted = True
-    result.transcript_events = delete_transcript(session, intake.sender_id)
-    intake.description = _clean(intake.description, names) or ""
-    for column in ("neighbourhood_text", "organisation", "timeframe"):
-        setattr(intake, column, _clean(getattr(intake, column), names))
-    for event in intake.events:  # notes, corrected fields and reasons typed with a status change
-        event.note, event.old_value, event.new_value = (_clean(event.note, names), _clean(event.old_value, names),
-                                                        _clean(event.new_value, names))
-    intake.sender_id, intake.consent_contact, intake.consent_share = None, False, False
-    intake.erased_at = now
+    intake.consent_share, intake.erased_at = False, now
+    done = anonymise(session, intake, settings)
+    result.contact_deleted, result.transcript_events = done.contact_deleted, done.transcript_events
+    result.outbox_rewritten = len(done.outbox)
     session.add(IntakeEvent(intake_id=intake.id, actor=actor, kind="erased", new_value=category,
                             note=(reason or "").strip()[:500] or None))
-    session.flush()
-    earlier = session.scalars(select(OutboxMessage).where(OutboxMessage.intake_id == intake.id,
-                                                          OutboxMessage.event_type != EVENT_ERASED)).all()
-    for message in earlier:
-        message.payload = json.dumps(build_payload(intake, settings, message.event_type), ensure_ascii=False,
-                                     separators=(",", ":"))
-        message.response_body = None
-        result.outbox_rewritten += 1
-    if earlier:
+    if done.outbox:
         body = json.dumps(erased_payload(intake, category, now), ensure_ascii=False, separators=(",", ":"))
         # never before an earlier message of this intake that is still waiting for a retry
-        waiting = [as_utc(m.next_attempt_at) for m in earlier if m.status in ("pending", "delivering")]
+        waiting = [as_utc(m.next_attempt_at) for m in done.outbox if m.status in ("pending", "delivering")]
         session.add(OutboxMessage(webhook_id=f"msg_{uuid.uuid4().hex}", intake_id=intake.id, event_type=EVENT_ERASED,
                                   payload=body, status="pending", attempts=0,
                                   next_attempt_at=max([now, *waiting])))

@@ -33,7 +33,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        # hide_parameters: a failed INSERT must not print the message text it carried into the log
+        self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def _again(self, what: str, call):  # type: ignore[no-untyped-def]

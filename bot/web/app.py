@@ -25,6 +25,7 @@ from bot import broker
 from bot.config import VAR_DIR, Settings
 from bot.db import session_factory
 from bot.handoff import HandoffSettings
+from bot.users import SESSION_LIFETIME
 from bot.web import broker_routes, widget
 from bot.web.security import SecurityHeadersMiddleware
 
@@ -53,18 +54,19 @@ async def healthz(request: Request) -> Response:
 
 
 async def intake_status_callback(request: Request) -> Response:
-    """POST /api/intakes/{id}/status from the matching backend, signed like our deliveries."""
+    """POST /api/intakes/{id}/status from the matching backend, signed like our deliveries but with its own key
+    (MATCHING_CALLBACK_SECRET): the key that signs our deliveries must not be able to forge callbacks."""
     from bot.callbacks import apply_callback
     from bot.handoff import verify
 
     handoff = request.app.state.handoff
-    if not handoff.secret:
+    if not handoff.callback_secret:
         return JSONResponse({"error": "callbacks are not configured"}, status_code=503)
     body = await request.body()
     if len(body) > MAX_BODY:
         return JSONResponse({"error": "too_large"}, status_code=413)
     try:
-        data = verify(handoff.secret, body, dict(request.headers))
+        data = verify(handoff.callback_secret, body, dict(request.headers))
     except ValueError:
         return JSONResponse({"error": "invalid signature"}, status_code=401)
     result = await run_in_threadpool(apply_callback, request.app.state.sessions, request.path_params["intake_id"],
@@ -73,6 +75,9 @@ async def intake_status_callback(request: Request) -> Response:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
+    from bot.logscrub import install
+
+    install()  # uvicorn set up its log handlers before it called us: mask personal data in what they write
     settings = settings or Settings.from_env()
     app = Starlette(
         routes=[
@@ -85,9 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[
-            Middleware(SecurityHeadersMiddleware),
+            # HTTPS-only (Secure cookie, HSTS) unless the app binds to this machine only or WEB_HTTPS_ONLY=false
+            Middleware(SecurityHeadersMiddleware, hsts=settings.https_only),
+            # the cookie holds the session token, CSRF token and language; who is signed in lives in the database
             Middleware(SessionMiddleware, secret_key=_secret_key(), session_cookie="stadsvraag_session",
-                       same_site="strict", https_only=os.environ.get("WEB_HTTPS_ONLY") == "1", max_age=8 * 3600),
+                       same_site="strict", https_only=settings.https_only, max_age=int(SESSION_LIFETIME.total_seconds())),
         ],
     )
     app.state.templates = templates

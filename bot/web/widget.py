@@ -8,6 +8,9 @@ valid for 24 hours.
 
 Cross-origin embedding: only origins listed in `WIDGET_ORIGINS` (comma-separated)
 get CORS headers; everything else gets none, so browsers refuse the answer.
+
+Rate limits (bot/web/ratelimit.py) apply to new sessions per address and to messages per conversation and
+per address, so a client cannot dodge the conversation limit by asking for fresh tokens.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from starlette.routing import Route
 
 from bot.config import Settings
 from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.web.ratelimit import ChatLimits
+from bot.web.ratelimit import ChatLimits, client_address, trusted_proxies
 
 TOKEN_HEADER = "X-Stadsvraag-Token"
 TOKEN_SALT = "stadsvraag-chat"
@@ -128,10 +131,26 @@ MAX_CHARS = 2000  # a longer message gets a friendly "please make it shorter" in
 
 
 def limits(request: Request) -> ChatLimits:
+    """The app's limits: in Redis when REDIS_URL is set (shared by the web replicas), else in memory."""
     state = request.app.state
     if not hasattr(state, "chat_limits"):
-        state.chat_limits = ChatLimits()
+        state.chat_limits = ChatLimits(getattr(state.settings, "redis_url", None))
     return state.chat_limits
+
+
+def client_ip(request: Request) -> str:
+    """The client's address for the rate limits (X-Forwarded-For only from WEB_TRUSTED_PROXIES)."""
+    state = request.app.state
+    if not hasattr(state, "trusted_proxies"):
+        state.trusted_proxies = trusted_proxies()
+    return client_address(request.client.host if request.client else None, request.headers.get("x-forwarded-for"),
+                          state.trusted_proxies)
+
+
+def too_many(request: Request, wait: float) -> Response:
+    response = answer(request, {"error": "rate_limited", "retry_after": round(wait, 1)}, 429)
+    response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+    return response
 
 
 # --- Routes -----------------------------------------------------------------------------------------
@@ -140,6 +159,9 @@ async def new_session(request: Request) -> Response:
     """POST /chat/session: a new conversation; the token is all the client needs to keep."""
     if request.method == "OPTIONS":
         return preflight(request)
+    wait = await run_in_threadpool(limits(request).check_session, client_ip(request))
+    if wait:
+        return too_many(request, wait)
     token = serializer(request).dumps(secrets.token_urlsafe(24))
     return answer(request, {"token": token, "max_age": TOKEN_MAX_AGE})
 
@@ -172,11 +194,9 @@ async def messages(request: Request) -> Response:
         return answer(request, {"error": "bad_request"}, 400)
     if len(message) > MAX_CHARS:
         return answer(request, {"error": "message_too_long", "max_chars": MAX_CHARS}, 413)
-    wait = limits(request).check(conversation_id, request.client.host if request.client else "unknown")
+    wait = await run_in_threadpool(limits(request).check, conversation_id, client_ip(request))
     if wait:
-        response = answer(request, {"error": "rate_limited", "retry_after": round(wait, 1)}, 429)
-        response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
-        return response
+        return too_many(request, wait)
     settings: Settings = request.app.state.settings
     try:
         answers = await RasaClient(settings.rasa_replicas).send(conversation_id, message[:MAX_MESSAGE])
