@@ -50,6 +50,8 @@ pytest: bootstrap
 
 ## bench: measurements written to bench/results/ (not part of `make test`)
 bench: train services
+	@$(BIN)/python -c "import shutil,sys; sys.exit(0 if shutil.which('py-spy', path='$(BIN)') else 1)" \
+		|| $(BIN)/pip install -q py-spy  # the profiler of bench/load.py --profile (bench only)
 	$(BIN)/python bench/theme_cv.py
 	$(BIN)/python bench/theme_real.py
 	$(BIN)/python bench/neighbourhoods.py
@@ -58,7 +60,7 @@ bench: train services
 	$(BIN)/python bench/conversation_turns.py
 	$(BIN)/python bench/conversation_set.py
 	$(BIN)/python bench/queue_page.py
-	$(BIN)/python bench/load.py --users 1,10,50 --conversations 1000 --soak-seconds 600
+	$(BIN)/python bench/load.py --users 1,10,50 --conversations 1000 --soak-seconds 600 --profile
 	$(BIN)/rasa test nlu --model "$$($(BIN)/stadsvraag model-path)" --nlu tests/nlu --out bench/results/nlu
 
 clean:

@@ -536,14 +536,51 @@ def run_levels(target: Target, args: argparse.Namespace, run_dir: Path, log: Any
     levels = {}
     for users in args.user_levels:
         log(f"   {target.name}: {users} users for up to {args.duration_seconds:.0f}s")
+        spies = start_profile(target, args, run_dir, users, log)
         res = run_load(target, run_dir, users, args.duration_seconds, args.level_conversations,
                        args.request_timeout, f"u{users}", drain=args.drain_seconds, quiet_wait=args.quiet_wait_seconds)
         levels[str(users)] = res
+        finish_profile(target, spies, users, log)
         log(f"   -> p50 {res.get('latency_ms', {}).get('p50')} ms, p95 {res.get('latency_ms', {}).get('p95')} ms,"
             f" {res.get('messages_per_s')} msg/s, {res.get('intakes_per_s')} intakes/s, "
             f"errors {res.get('error_count')}, cpu {res.get('cpu_percent')}")
         time.sleep(2)
     return levels
+
+
+def start_profile(target: Target, args: argparse.Namespace, run_dir: Path, users: int, log: Any) -> dict:
+    """With --profile: py-spy on the Rasa server(s) and the action server during the level of
+    --profile-users users (bench/cpu_profile.py)."""
+    if not args.profile or users != args.profile_users or not isinstance(target, OurStack):
+        return {}
+    import cpu_profile as spy  # bench/cpu_profile.py
+
+    spies = {}
+    for name, pid in target.processes().items():
+        if name.startswith("rasa-") or name == "action server":
+            raw = run_dir / f"profile-{target.name}-{name.replace(' ', '_')}.txt"
+            spies[name] = (spy.record(pid, args.duration_seconds, raw), raw)
+    log(f"   profiling {sorted(spies)} for {args.duration_seconds:.0f}s")
+    return spies
+
+
+def finish_profile(target: Target, spies: dict, users: int, log: Any) -> None:
+    if not spies:
+        return
+    import cpu_profile as spy  # bench/cpu_profile.py
+
+    summaries = {}
+    for name, (proc, raw) in spies.items():
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if raw.exists():
+            summaries[name] = spy.summarise(raw)
+    note = (f"`bench/load.py --profile` on the `{target.name}` stack: py-spy at 100 Hz on each process while "
+            f"{users} virtual users ran full intakes over the REST channel (bench/conversation_turns.py scripts).")
+    out = spy.write(target.name, summaries, note)
+    log(f"   profile written: {out}")
 
 
 def slope_mb_per_min(samples: list[dict], name: str, from_t: float = 0.0) -> float | None:
@@ -1057,6 +1094,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-dispatcher", action="store_true", help="skip the dispatcher throughput")
     p.add_argument("--train", action="store_true", help="time train_if_stale(force=True) (retrains models/)")
     p.add_argument("--quick", action="store_true", help="short smoke run: 15 s levels, 50 conversations, 60 s soak")
+    p.add_argument("--profile", action="store_true",
+                   help="py-spy the Rasa and action servers during one level -> bench/results/profile-<stack>.md")
+    p.add_argument("--profile-users", type=int, default=10, help="the level profiled (default 10 users)")
     p.add_argument("--_generate", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     quick = args.quick
