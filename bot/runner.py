@@ -58,6 +58,9 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
+        # Rasa reports usage to Rasa Technologies unless told not to: nothing about residents leaves the city
+        # (an operator may still opt in by setting it to true).
+        env.setdefault("RASA_TELEMETRY_ENABLED", "false")
         env.update({
             "DATABASE_URL": self.settings.database_url,
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.settings.action_port}/webhook",
