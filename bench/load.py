@@ -6,7 +6,7 @@ One command measures, in one run on one machine:
    conversation) at 1, 10 and 50 concurrent virtual users, for
    a. our assistant on SQLite (`Stack(settings, model)`, temporary SQLite file),
    b. our assistant in production mode (`Stack(..., prod=True, replicas=2)`, fresh PostgreSQL database,
-      private redis-server; conversations spread over the replicas by `RasaClient`'s hash per sender),
+      private redis-server; messages spread over the replicas by `RasaClient` (least outstanding requests)),
    c. the baseline: a stock `rasa init --no-prompt` assistant (moodbot), created and trained now under
       var/bench/, served with `rasa run`; its conversations are of similar length ("hello", "I am sad", ...);
    every number of ours also as a ratio to the baseline at the same concurrency;
@@ -107,8 +107,9 @@ async def _generate(spec: dict) -> dict:
                 if attempt:
                     counts["failovers"] += 1
                 try:
-                    answer = await client.post(f"{url}/webhooks/rest/webhook",
-                                               json={"sender": sender, "message": message})
+                    with router.busy(url):  # the product's load count: least outstanding requests
+                        answer = await client.post(f"{url}/webhooks/rest/webhook",
+                                                   json={"sender": sender, "message": message})
                 except httpx.TimeoutException as exc:
                     error("timeout", f"{url} {type(exc).__name__} after {time.perf_counter() - started:.1f}s")
                     return None
@@ -865,7 +866,7 @@ def markdown(results: dict) -> str:
              f"Load generator: a separate process on the same machine (asyncio + httpx). "
              f"Configurations: **sqlite** = `Stack(settings, model)` on a temporary SQLite file; **prod** = "
              f"`Stack(prod=True, replicas=2)`, fresh PostgreSQL database, private Redis, users spread over both "
-             f"replicas by `RasaClient`'s hash; **baseline** = stock `rasa init` moodbot (`rasa run`, in-memory "
+             f"replicas by `RasaClient` (least outstanding requests); **baseline** = stock `rasa init` moodbot (`rasa run`, in-memory "
              f"tracker store, no action server). Ratios are ours / baseline at the same concurrency "
              f"(latency: > 1 is slower; throughput: < 1 is less).", "",
              "## Latency and throughput over the REST channel", "",

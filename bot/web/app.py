@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -25,6 +27,7 @@ from bot import broker
 from bot.config import VAR_DIR, Settings
 from bot.db import session_factory
 from bot.handoff import HandoffSettings
+from bot.rasa_client import RasaClient
 from bot.users import SESSION_LIFETIME
 from bot.web import broker_routes, widget
 from bot.web.security import SecurityHeadersMiddleware
@@ -74,12 +77,19 @@ async def intake_status_callback(request: Request) -> Response:
     return JSONResponse({"result": result.detail}, status_code=result.code)
 
 
+@asynccontextmanager
+async def close_clients(app: Starlette) -> AsyncIterator[None]:
+    yield
+    await app.state.rasa.close()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     from bot.logscrub import install
 
     install()  # uvicorn set up its log handlers before it called us: mask personal data in what they write
     settings = settings or Settings.from_env()
     app = Starlette(
+        lifespan=close_clients,
         routes=[
             *broker_routes.routes,
             Route("/broker", lambda request: RedirectResponse("/broker/", status_code=307)),
@@ -101,4 +111,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.handoff = HandoffSettings.from_env()
     app.state.sessions = session_factory(settings.database_url)
+    app.state.rasa = RasaClient(settings.rasa_replicas)  # one pooled client, spreading by load
     return app

@@ -30,8 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.config import Settings
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaUnavailable
 from bot.web.ratelimit import ChatLimits, client_address, trusted_proxies
 
 TOKEN_HEADER = "X-Stadsvraag-Token"
@@ -197,9 +196,8 @@ async def messages(request: Request) -> Response:
     wait = await run_in_threadpool(limits(request).check, conversation_id, client_ip(request))
     if wait:
         return too_many(request, wait)
-    settings: Settings = request.app.state.settings
     try:
-        answers = await RasaClient(settings.rasa_replicas).send(conversation_id, message[:MAX_MESSAGE])
+        answers = await request.app.state.rasa.send(conversation_id, message[:MAX_MESSAGE])
     except (RasaUnavailable, httpx.HTTPError, ValueError):
         return answer(request, {"error": "assistant_unavailable"}, 503)
     return answer(request, answers if isinstance(answers, list) else [])
