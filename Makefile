@@ -60,6 +60,7 @@ bench: train services
 	$(BIN)/python bench/conversation_turns.py
 	$(BIN)/python bench/conversation_set.py
 	$(BIN)/python bench/queue_page.py
+	$(BIN)/python bench/tracker_cost.py
 	$(BIN)/python bench/load.py --users 1,10,50 --conversations 1000 --soak-seconds 600 --profile
 	$(BIN)/rasa test nlu --model "$$($(BIN)/stadsvraag model-path)" --nlu tests/nlu --out bench/results/nlu
 

@@ -10,12 +10,24 @@ so a restart of a few seconds is invisible; a longer outage ends in an error the
 It also forgets: when a turn ends with the slot `forget_conversation` set (no consent to store the
 question, or the resident's data was just erased), every stored event of that conversation is
 deleted right after the turn is saved, so no transcript is kept and the next message starts afresh.
+
+And it keeps the trackers it just saved: reading a tracker back means decoding every event of the
+conversation and replaying it, a cost that grows with the conversation's length (bench/tracker_cost.py).
+After a save the tracker stays in memory (when it holds exactly the events of its latest session, as a
+read would give them) with the newest event id and that number of events; the next read asks the
+database only for those two numbers and hands the kept tracker back when
+they still match. Another replica's turn, an erasure or a deletion by retention changes them, and the
+tracker is read from the database as before. A kept tracker is handed out once (the next read goes to
+the database unless it was saved again), at most KEPT_CONVERSATIONS are kept, and none for longer than
+KEEP_SECONDS, so the memory of this process holds no conversation the database no longer has for long.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +38,18 @@ logger = logging.getLogger(__name__)
 FORGET_SLOT = "forget_conversation"
 RETRIES = 20
 PAUSE = 0.5
+KEPT_CONVERSATIONS = 200
+KEEP_SECONDS = 600.0
+
+
+def _sqlite_for_a_tracker(dbapi_conn: Any, _record: Any) -> None:
+    """WAL (as the app's engine, bot/db.py) with `synchronous=NORMAL` on the tracker store's connections only:
+    a commit no longer waits for the disk twice. SQLite stays consistent after a crash; a power cut may lose
+    the last turns of a chat transcript, never an intake (the intakes' engine keeps full synchronous)."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
@@ -35,7 +59,11 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         # hide_parameters: a failed INSERT must not print the message text it carried into the log
         self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **create_engine_kwargs(url))
+        if url.get_backend_name() == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_for_a_tracker)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        # sender id -> (kept at, (newest event id, events stored), events in the tracker, tracker)
+        self._kept: OrderedDict[str, tuple[float, tuple[Any, int], int, Any]] = OrderedDict()
 
     async def _again(self, what: str, call):  # type: ignore[no-untyped-def]
         for attempt in range(RETRIES):
@@ -49,16 +77,49 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 await asyncio.sleep(PAUSE)
         return None
 
+    def _stored(self, sender_id: str) -> tuple[Any, int]:
+        """The newest event id of one conversation and the number of events Rasa's read would return
+        (those of its latest session): two indexed queries, whatever the conversation's length."""
+        with self.session_scope() as session:
+            newest = session.query(sa.func.max(self.SQLEvent.id)).filter(
+                self.SQLEvent.sender_id == sender_id).scalar()
+            in_session = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+        return newest, int(in_session)
+
+    def _forget_old(self) -> None:
+        oldest_allowed = time.monotonic() - KEEP_SECONDS
+        while self._kept and (len(self._kept) > KEPT_CONVERSATIONS
+                              or next(iter(self._kept.values()))[0] < oldest_allowed):
+            self._kept.popitem(last=False)
+
     async def retrieve(self, sender_id: str):  # type: ignore[no-untyped-def]
-        return await self._again("read", lambda: super(ResilientSQLTrackerStore, self).retrieve(sender_id))
+        async def read():  # type: ignore[no-untyped-def]
+            kept = self._kept.pop(sender_id, None)
+            if kept is not None:
+                _, stored, length, tracker = kept
+                if len(tracker.events) == length and self._stored(sender_id) == stored:
+                    return tracker
+            return await super(ResilientSQLTrackerStore, self).retrieve(sender_id)
+
+        self._forget_old()
+        return await self._again("read", read)
 
     async def retrieve_full_tracker(self, sender_id: str):  # type: ignore[no-untyped-def]
         return await self._again("read", lambda: super(ResilientSQLTrackerStore, self).retrieve_full_tracker(sender_id))
 
     async def save(self, tracker) -> None:  # type: ignore[no-untyped-def]
+        self._kept.pop(tracker.sender_id, None)
         await self._again("write", lambda: super(ResilientSQLTrackerStore, self).save(tracker))
         if tracker.get_slot(FORGET_SLOT):
             await self._again("forget", lambda: self.forget(tracker.sender_id))
+            return
+        try:
+            stored = self._stored(tracker.sender_id)
+        except (OperationalError, DBAPIError):
+            return  # not kept: the next read goes to the database (and retries there)
+        if stored[1] == len(tracker.events):  # it holds exactly what a read from the database would give
+            self._kept[tracker.sender_id] = (time.monotonic(), stored, len(tracker.events), tracker)
+        self._forget_old()
 
     async def forget(self, sender_id: str) -> int:
         """Delete every stored event of one conversation."""
