@@ -7,8 +7,6 @@ signed) and a browser cannot pick another person's conversation.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,13 +22,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot import broker
-from bot.config import VAR_DIR, Settings
+from bot.config import Settings
 from bot.db import session_factory
 from bot.handoff import HandoffSettings
 from bot.rasa_client import RasaClient
 from bot.users import SESSION_LIFETIME
 from bot.web import broker_routes, widget
-from bot.web.security import SecurityHeadersMiddleware
+from bot.web.security import SecurityHeadersMiddleware, web_secret_key
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 16_384
@@ -39,18 +37,6 @@ templates.env.globals["age"] = broker_routes.age
 templates.env.filters["theme_pair"] = lambda item, lang: (broker.theme_label(item[0], lang), item[1])
 templates.env.filters["district_pair"] = lambda item, t: (t.get(item[1], item[1]), item[2])
 templates.env.filters["status_pair"] = lambda item, t: (t["status_" + item[0]], item[1])
-
-def _secret_key() -> str:
-    key = os.environ.get("WEB_SECRET_KEY")
-    if key:
-        return key
-    path = VAR_DIR / "web_secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
 
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
@@ -88,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     install()  # uvicorn set up its log handlers before it called us: mask personal data in what they write
     settings = settings or Settings.from_env()
+    secret_key = web_secret_key()
     app = Starlette(
         lifespan=close_clients,
         routes=[
@@ -103,12 +90,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # HTTPS-only (Secure cookie, HSTS) unless the app binds to this machine only or WEB_HTTPS_ONLY=false
             Middleware(SecurityHeadersMiddleware, hsts=settings.https_only),
             # the cookie holds the session token, CSRF token and language; who is signed in lives in the database
-            Middleware(SessionMiddleware, secret_key=_secret_key(), session_cookie="stadsvraag_session",
+            Middleware(SessionMiddleware, secret_key=secret_key, session_cookie="stadsvraag_session",
                        same_site="strict", https_only=settings.https_only, max_age=int(SESSION_LIFETIME.total_seconds())),
         ],
     )
     app.state.templates = templates
     app.state.settings = settings
+    app.state.secret_key = secret_key  # signs the session cookie and the widget's chat tokens
     app.state.handoff = HandoffSettings.from_env()
     app.state.sessions = session_factory(settings.database_url)
     app.state.rasa = RasaClient(settings.rasa_replicas)  # one pooled client, spreading by load

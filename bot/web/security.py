@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.config import VAR_DIR
 from bot.users import session_user
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -144,3 +146,16 @@ async def current_user(request: Request) -> dict | None:
         request.session.pop("sid", None)
     request.state.user = user
     return user
+
+
+def web_secret_key() -> str:
+    """WEB_SECRET_KEY, or a random key made once and kept in var/ (readable by this user only)."""
+    key = os.environ.get("WEB_SECRET_KEY")
+    if key:
+        return key
+    path = VAR_DIR / "web_secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -48,9 +48,7 @@ def serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     signer = getattr(state, "chat_serializer", None)
     if signer is None:
-        from bot.web.app import _secret_key  # app.py imports this module
-
-        signer = state.chat_serializer = URLSafeTimedSerializer(_secret_key(), salt=TOKEN_SALT)
+        signer = state.chat_serializer = URLSafeTimedSerializer(state.secret_key, salt=TOKEN_SALT)
     return signer
 
 
