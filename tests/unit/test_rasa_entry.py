@@ -1,4 +1,5 @@
-"""Rasa's action-response check with one kept validator (bot/rasa_entry.py) still rejects what Rasa rejects."""
+"""bot/rasa_entry.py: Rasa's action-response check, made cheap, accepts and rejects exactly what Rasa's does; kept
+HTTP sessions to the action server."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot import rasa_entry
 @pytest.fixture
 def action() -> Iterator[RemoteAction]:
     original = RemoteAction._validate_action_result
-    rasa_entry.validate_action_responses_with_one_validator()
+    rasa_entry.validate_action_responses_by_event_type()
     yield RemoteAction("action_ask_description", EndpointConfig("http://127.0.0.1:1/webhook"))
     RemoteAction._validate_action_result = original  # type: ignore[method-assign]
 
@@ -37,6 +38,53 @@ def test_a_malformed_response_is_still_rejected_with_rasas_message(action: Remot
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(bad)
 
+
+
+def _events() -> list[dict]:
+    """One event of every type Rasa knows, as the action server sends them."""
+    from rasa.shared.core import events as ev
+
+    made = [ev.UserUttered("hallo", {"name": "greet", "confidence": 0.9}, [{"entity": "wijk", "value": "Noord"}]),
+            ev.ActionExecuted("utter_greet"), ev.SlotSet("description", "te warm"), ev.EntitiesAdded([]),
+            ev.DefinePrevUserUtteredFeaturization(False), ev.ReminderCancelled("r"), ev.ActionExecutionRejected("a"),
+            ev.LoopInterrupted(True), ev.ActiveLoop("intake_form"), ev.AllSlotsReset(), ev.ConversationResumed(),
+            ev.ConversationPaused(), ev.FollowupAction("action_listen"), ev.StoryExported(), ev.Restarted(),
+            ev.UserUtteranceReverted(), ev.ActionReverted(), ev.BotUttered("dag", {"buttons": []}),
+            ev.SessionStarted(), ev.AgentUttered("x")]
+    return [event.as_dict() for event in made]
+
+
+def _mutations(event: dict) -> list[dict]:
+    out = []
+    for key, value in event.items():
+        for bad in (None, 3, "tekst", [], {}, True, 1.5):
+            if bad != value:
+                out.append({**event, key: bad})
+        out.append({k: v for k, v in event.items() if k != key})
+    return out
+
+
+def test_the_cheap_check_agrees_with_jsonschema_on_every_event_type_and_its_mutations() -> None:
+    from jsonschema import validators
+
+    spec = RemoteAction.action_response_format_spec()
+    full = validators.validator_for(spec)(spec)
+    cheap = rasa_entry.by_event_type(spec, validators.validator_for(spec))
+    assert cheap is not None
+    cases = [{"events": [event], "responses": []} for event in _events()]
+    cases += [{"events": [bad], "responses": []} for event in _events() for bad in _mutations(event)]
+    cases += [{"events": _events(), "responses": [{"text": "x"}]}, {}, {"events": None}, {"responses": [1]},
+              {"events": [1]}, {"events": [{"event": ["user"]}]}, {"events": [{"event": "unknown"}]}, []]
+    accepted = [case for case in cases if full.is_valid(case)]
+    assert len(accepted) > 20 and len(cases) - len(accepted) > 100  # both kinds are there
+    assert [cheap(case) for case in cases] == [full.is_valid(case) for case in cases]
+
+
+def test_a_spec_of_another_shape_falls_back_to_the_whole_spec() -> None:
+    from jsonschema import validators
+
+    spec = {"type": "object", "properties": {"events": {"type": "array", "items": {"type": "object"}}}}
+    assert rasa_entry.by_event_type(spec, validators.validator_for(spec)) is None
 
 class Receiver:
     """A real HTTP/1.1 server on a free port that counts the TCP connections it accepts."""
