@@ -25,6 +25,8 @@ KEEP_SECONDS, so the memory of this process holds no conversation the database n
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -32,6 +34,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 logger = logging.getLogger(__name__)
@@ -79,12 +83,37 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
     def _stored(self, sender_id: str) -> tuple[Any, int]:
         """The newest event id of one conversation and the number of events Rasa's read would return
-        (those of its latest session): two indexed queries, whatever the conversation's length."""
+        (those of its latest session): one statement on the sender index, whatever the conversation's length."""
         with self.session_scope() as session:
             newest = session.query(sa.func.max(self.SQLEvent.id)).filter(
-                self.SQLEvent.sender_id == sender_id).scalar()
-            in_session = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
-        return newest, int(in_session)
+                self.SQLEvent.sender_id == sender_id).scalar_subquery()
+            in_session = session.query(sa.func.count()).select_from(
+                self._event_query(session, sender_id, fetch_events_from_all_sessions=False).subquery()
+            ).scalar_subquery()
+            found = session.query(newest, in_session).one()
+        return found[0], int(found[1])
+
+    def _write(self, tracker: Any) -> tuple[Any, int] | None:
+        """Rasa's `SQLTrackerStore.save` (store the events the database does not have yet, counted as Rasa
+        counts them), and the fingerprint of what is stored afterwards, known without asking again: the id
+        of the last new row and the session's count. None when a new session began among the new events."""
+        with self.session_scope() as session:
+            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            new = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+            rows = []
+            for event in new:
+                data = event.as_dict()
+                rows.append(self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"), data=json.dumps(data)))
+            session.add_all(rows)
+            session.flush()  # gives the rows their ids, in the order they were added
+            newest = rows[-1].id if rows else None
+            session.commit()
+        if not rows or any(isinstance(event, SessionStarted) for event in new):
+            return None
+        return newest, stored + len(rows)
 
     def _forget_old(self) -> None:
         oldest_allowed = time.monotonic() - KEEP_SECONDS
@@ -108,15 +137,21 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         return await self._again("read", lambda: super(ResilientSQLTrackerStore, self).retrieve_full_tracker(sender_id))
 
     async def save(self, tracker) -> None:  # type: ignore[no-untyped-def]
-        self._kept.pop(tracker.sender_id, None)
-        await self._again("write", lambda: super(ResilientSQLTrackerStore, self).save(tracker))
+        self._kept.pop(tracker.sender_id, None)  # first: streaming to an event broker reads the stored tracker
+
+        async def write():  # type: ignore[no-untyped-def]
+            await self.stream_events(tracker)
+            return self._write(tracker)
+
+        stored = await self._again("write", write)
         if tracker.get_slot(FORGET_SLOT):
             await self._again("forget", lambda: self.forget(tracker.sender_id))
             return
-        try:
-            stored = self._stored(tracker.sender_id)
-        except (OperationalError, DBAPIError):
-            return  # not kept: the next read goes to the database (and retries there)
+        if stored is None:
+            try:
+                stored = self._stored(tracker.sender_id)
+            except (OperationalError, DBAPIError):
+                return  # not kept: the next read goes to the database (and retries there)
         if stored[1] == len(tracker.events):  # it holds exactly what a read from the database would give
             self._kept[tracker.sender_id] = (time.monotonic(), stored, len(tracker.events), tracker)
         self._forget_old()

@@ -143,3 +143,17 @@ def test_memory_is_bounded_in_number_and_time(database_url: str, monkeypatch: py
     monkeypatch.setattr(module, "KEEP_SECONDS", 0.0)
     asyncio.run(s.retrieve("nobody"))
     assert s._kept == {}
+
+
+def test_the_fingerprint_known_after_a_save_is_the_databases(database_url: str) -> None:
+    s = store(database_url)
+    tracker = DialogueStateTracker.from_events("i", start() + turn(1), DOMAIN.slots)
+    asyncio.run(s.save(tracker))
+    for n in range(2, 5):
+        tracker = asyncio.run(s.retrieve("i"))
+        for event in turn(n):
+            tracker.update(event)
+        asyncio.run(s.save(tracker))
+        assert s._kept["i"][1] == s._stored("i") == (s._stored("i")[0], 2 + 4 * n)
+    asyncio.run(s.save(asyncio.run(s.retrieve("i"))))  # nothing new: still kept, fingerprint asked of the database
+    assert s._kept["i"][1] == s._stored("i")
