@@ -7,8 +7,9 @@ value stops the program with a message that names the fix.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -43,6 +44,17 @@ def env_bool(name: str, default: bool | None = None) -> bool | None:
     return parse_bool(name, raw)
 
 
+def hide_password(value: object) -> object:
+    """A URL with its password replaced by *** (anything else unchanged)."""
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    parts = urlsplit(value)
+    if not parts.password:
+        return value
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
 def default_database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'stadsvraag.db'}"
 
@@ -58,6 +70,11 @@ class Settings:
     redis_url: str | None = None
     rasa_urls: tuple[str, ...] = ()
     web_https_only: bool | None = None  # None: decided by web_host (see `https_only`)
+
+    def __repr__(self) -> str:
+        """Like the dataclass's, with the passwords in the database and Redis URLs replaced by ***."""
+        shown = ", ".join(f"{f.name}={hide_password(getattr(self, f.name))!r}" for f in fields(self))
+        return f"Settings({shown})"
 
     @property
     def https_only(self) -> bool:

@@ -17,7 +17,7 @@ import os
 import random
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -47,12 +47,12 @@ CALLBACK_SECRET_HINT = SECRET_HINT.replace("MATCHING_BACKEND_SECRET", "MATCHING_
 @dataclass(frozen=True)
 class HandoffSettings:
     url: str | None
-    secret: str | None  # signs our deliveries to the matching backend
+    secret: str | None = field(repr=False)  # signs our deliveries to the matching backend; never in a repr
     after: str
     dashboard_url: str
     # Verifies the backend's callbacks. A key of its own, so a leak on either side (our outbox, their callback
     # sender) cannot be used to forge the other direction; no fallback to `secret`: callbacks answer 503 without it.
-    callback_secret: str | None = None
+    callback_secret: str | None = field(default=None, repr=False)
     timeout: float = 10.0
     backoff_base: float = 2.0
     backoff_cap: float = 3600.0
