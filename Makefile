@@ -37,6 +37,7 @@ services:
 
 lint: bootstrap
 	$(BIN)/ruff check bot actions tests bench
+	$(BIN)/mypy
 
 validate: bootstrap
 	$(BIN)/rasa data validate --domain domain.yml --data $(RASA_DATA) --config config.yml

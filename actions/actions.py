@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
-def _sessions():  # type: ignore[no-untyped-def]
+def _sessions():
     return session_factory(Settings.from_env().database_url)
 
 
@@ -237,7 +237,7 @@ class ActionSubmitIntake(Action):
         dispatcher.utter_message(response="utter_intake_saved", reference=reference)
         return reset + [SlotSet("reference", reference)]
 
-    def not_stored(self, dispatcher: CollectingDispatcher, draft) -> list[EventType]:  # type: ignore[no-untyped-def]
+    def not_stored(self, dispatcher: CollectingDispatcher, draft) -> list[EventType]:
         """Without consent to store: an anonymous count only, and this conversation is deleted."""
         try:
             with _sessions().begin() as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -25,7 +25,7 @@ class DomainFormValidationAction(FormValidationAction, ABC):
     text lives in domain.yml.
     """
 
-    validators: dict[str, Validator] = {}
+    validators: Mapping[str, Validator] = {}
 
     @abstractmethod
     def name(self) -> str:

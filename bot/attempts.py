@@ -81,12 +81,12 @@ def guard(session: Session, checks: Iterable[tuple[Limit, str | None]],
     Returns (seconds to wait, []) when refused, else (0, row ids). Keys that are None are skipped.
     """
     now = now or utcnow()
-    checks = [(limit, key) for limit, key in checks if key]
-    wait = max((wait_seconds(session, limit, key, now) for limit, key in checks), default=0.0)
+    present = [(limit, key) for limit, key in checks if key]
+    wait = max((wait_seconds(session, limit, key, now) for limit, key in present), default=0.0)
     if wait:
         return wait, []
     session.execute(delete(FailedAttempt).where(FailedAttempt.at < now - KEEP))
-    return 0.0, [record(session, limit, key, now) for limit, key in checks]
+    return 0.0, [record(session, limit, key, now) for limit, key in present]
 
 
 def forget(session: Session, ids: Iterable[int]) -> None:

@@ -65,7 +65,7 @@ class QueueFilter:
         values = {**self.__dict__, **override}
         return urlencode({k: v for k, v in values.items() if v not in ("", None, 1) or (k == "page" and v != 1)})
 
-    def apply(self, query):  # type: ignore[no-untyped-def]
+    def apply(self, query):
         if self.status:
             query = query.where(Intake.status == self.status)
         if self.theme:

@@ -73,7 +73,7 @@ def _cmd_purge(args: argparse.Namespace) -> int:
         time.sleep(pause)
 
 
-def _on_intake(reference: str, change) -> int:  # type: ignore[no-untyped-def]
+def _on_intake(reference: str, change) -> int:
     """Run `change(session, intake, handoff_settings)` on one intake, locked, in one transaction.
 
     `change` returns the line to print, or raises ValueError with the reason it cannot be done.
@@ -139,8 +139,8 @@ def _cmd_structure(args: argparse.Namespace) -> int:
         n = structure.structure_csv(args.csv[0], args.csv[1], progress=not args.quiet)
         print(f"{n} questions structured into {args.csv[1]}", file=sys.stderr)
         return 0
-    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
-    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[attr-defined]
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
     structure.structure_stream(sys.stdin, sys.stdout)
     return 0
 
@@ -148,7 +148,7 @@ def _cmd_structure(args: argparse.Namespace) -> int:
 def _cmd_approve(args: argparse.Namespace) -> int:
     from bot.handoff import approve
 
-    def change(session, intake, handoff) -> str:  # type: ignore[no-untyped-def]
+    def change(session, intake, handoff) -> str:
         message = approve(session, intake, args.actor, handoff)  # TransitionError is a ValueError
         where = "queued for the matching backend" if handoff.url else "waiting for the matching backend (not configured)"
         return f"{args.reference} approved; handoff {message.webhook_id} {where}"

@@ -103,7 +103,7 @@ def _is_local(url: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
 
 
-def _webhook(secret: str, name: str = "MATCHING_BACKEND_SECRET"):  # type: ignore[no-untyped-def]
+def _webhook(secret: str, name: str = "MATCHING_BACKEND_SECRET"):
     from standardwebhooks import Webhook
 
     hint = SECRET_HINT.replace("MATCHING_BACKEND_SECRET", name)

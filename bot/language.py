@@ -43,7 +43,7 @@ _NEGATION = re.compile(r"\b(don'?t|do not|can'?t|cannot|no|geen|niet|spreek geen
 
 
 @lru_cache(maxsize=1)
-def _detector():  # type: ignore[no-untyped-def]
+def _detector():
     from lingua import Language, LanguageDetectorBuilder
 
     return LanguageDetectorBuilder.from_languages(Language.DUTCH, Language.ENGLISH).build()

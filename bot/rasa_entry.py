@@ -48,7 +48,7 @@ def validate_action_responses_by_event_type() -> None:
             return True
         return original(self, result)  # Rasa's own path: its message and the same exception
 
-    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate
 
 
 def by_event_type(spec: dict[str, Any], cls: Any) -> Any:
@@ -125,7 +125,7 @@ def keep_endpoint_sessions() -> None:
             _kept[key] = (loop, kept)
         return _KeptSession(kept)
 
-    EndpointConfig.session = session  # type: ignore[assignment]
+    EndpointConfig.session = session
 
 
 async def close_kept_sessions(*_: object) -> None:

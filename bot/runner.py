@@ -221,7 +221,7 @@ Stadsvraag is running on {settings.database_url.split('://')[0]}{" with Redis, p
 Press Ctrl-C to stop.""", flush=True)
     stopping = False
 
-    def _stop(signum, frame):  # type: ignore[no-untyped-def]
+    def _stop(signum, frame):
         nonlocal stopping
         stopping = True
 

@@ -10,7 +10,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from bot.gazetteer import Place, get_gazetteer
 from bot.language import DEFAULT_LANGUAGE, choose_language
@@ -78,8 +78,11 @@ def _text_of(line: str) -> str:
     return line.rstrip("\r\n")
 
 
-def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
+T = TypeVar("T")
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for item in items:
         batch.append(item)
         if len(batch) == size:
@@ -118,7 +121,7 @@ def structure_csv(in_path: str, out_path: str, progress: bool = True) -> int:
     with open(out_path, "w", encoding="utf-8-sig", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fieldnames + [c for c in CSV_COLUMNS if c not in fieldnames])
         writer.writeheader()
-        for batch in _batches(range(len(rows)), BATCH):  # type: ignore[arg-type]
+        for batch in _batches(range(len(rows)), BATCH):
             results = structure_many([rows[i]["text"] or "" for i in batch])
             for i, result in zip(batch, results, strict=True):
                 place = result["neighbourhood"] or {}

@@ -57,6 +57,8 @@ def _sqlite_for_a_tracker(dbapi_conn: Any, _record: Any) -> None:
 
 
 class ResilientSQLTrackerStore(SQLTrackerStore):
+    engine: sa.engine.Engine
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         url = self.engine.url
@@ -69,7 +71,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         # sender id -> (kept at, (newest event id, events stored), events in the tracker, tracker)
         self._kept: OrderedDict[str, tuple[float, tuple[Any, int], int, Any]] = OrderedDict()
 
-    async def _again(self, what: str, call):  # type: ignore[no-untyped-def]
+    async def _again(self, what: str, call):
         for attempt in range(RETRIES):
             try:
                 return await call()
@@ -121,8 +123,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                               or next(iter(self._kept.values()))[0] < oldest_allowed):
             self._kept.popitem(last=False)
 
-    async def retrieve(self, sender_id: str):  # type: ignore[no-untyped-def]
-        async def read():  # type: ignore[no-untyped-def]
+    async def retrieve(self, sender_id: str):
+        async def read():
             kept = self._kept.pop(sender_id, None)
             if kept is not None:
                 _, stored, length, tracker = kept
@@ -133,13 +135,13 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self._forget_old()
         return await self._again("read", read)
 
-    async def retrieve_full_tracker(self, sender_id: str):  # type: ignore[no-untyped-def]
+    async def retrieve_full_tracker(self, sender_id: str):
         return await self._again("read", lambda: super(ResilientSQLTrackerStore, self).retrieve_full_tracker(sender_id))
 
-    async def save(self, tracker) -> None:  # type: ignore[no-untyped-def]
+    async def save(self, tracker) -> None:
         self._kept.pop(tracker.sender_id, None)  # first: streaming to an event broker reads the stored tracker
 
-        async def write():  # type: ignore[no-untyped-def]
+        async def write():
             await self.stream_events(tracker)
             return self._write(tracker)
 

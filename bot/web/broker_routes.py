@@ -45,7 +45,7 @@ def _actor(request: Request) -> str:
     return f"broker:{request.state.user['username']}"
 
 
-def _sessions(request: Request):  # type: ignore[no-untyped-def]
+def _sessions(request: Request):
     return request.app.state.sessions
 
 
@@ -117,7 +117,7 @@ async def logout(request: Request) -> Response:
 async def queue_page(request: Request) -> Response:
     flt = broker.QueueFilter.from_params(request.query_params)
 
-    def load():  # type: ignore[no-untyped-def]
+    def load():
         with _sessions(request)() as s:
             rows, total = broker.queue(s, flt)
             return rows, total, broker.status_counts(s), sorted(
@@ -167,7 +167,7 @@ def _csv_safe(value: str | None) -> str:
 async def intake_page(request: Request) -> Response:
     intake_id = request.path_params["intake_id"]
 
-    def load():  # type: ignore[no-untyped-def]
+    def load():
         with _sessions(request)() as s:
             intake = broker.get_intake(s, intake_id)
             if intake is None:
@@ -191,7 +191,7 @@ def _back(intake_id: str, msg: str) -> RedirectResponse:
     return RedirectResponse(f"/broker/intakes/{intake_id}?msg={msg}", status_code=303)
 
 
-async def _with_intake(request: Request, change) -> Response:  # type: ignore[no-untyped-def]
+async def _with_intake(request: Request, change) -> Response:
     """Run `change(session, intake, form)` in one transaction with the intake row locked."""
     intake_id = request.path_params["intake_id"]
     form = await request.form()
@@ -227,7 +227,7 @@ async def intake_note(request: Request) -> Response:
 
 @require()
 async def intake_status(request: Request) -> Response:
-    def change(s, intake, form):  # type: ignore[no-untyped-def]
+    def change(s, intake, form):
         change_status(s, intake, str(form.get("status", "")), _actor(request), str(form.get("reason", ""))[:1000] or None)
 
     return await _with_intake(request, change)
@@ -237,7 +237,7 @@ async def intake_status(request: Request) -> Response:
 async def intake_forward(request: Request) -> Response:
     handoff = request.app.state.handoff
 
-    def forward(s, intake, form):  # type: ignore[no-untyped-def]
+    def forward(s, intake, form):
         if intake.status == "new":
             change_status(s, intake, "in_review", _actor(request))
         approve(s, intake, _actor(request), handoff)
@@ -247,7 +247,7 @@ async def intake_forward(request: Request) -> Response:
 
 @require()
 async def outbox_retry(request: Request) -> Response:
-    def retry(s, intake, form):  # type: ignore[no-untyped-def]
+    def retry(s, intake, form):
         message = s.get(OutboxMessage, int(request.path_params["message_id"]))
         if message is None or message.intake_id != intake.id or message.status != DEAD:
             return "not_allowed"
@@ -270,7 +270,7 @@ async def intake_erase(request: Request) -> Response:
     """Erase the personal data of one intake (art. 17 AVG): admins only, with a reason and the reference typed."""
     handoff = request.app.state.handoff
 
-    def erase(s, intake, form):  # type: ignore[no-untyped-def]
+    def erase(s, intake, form):
         if intake.erased_at is not None:
             return "erase_already"
         reason = str(form.get("reason", "")).strip()
@@ -291,7 +291,7 @@ async def intake_erase(request: Request) -> Response:
 
 @require()
 async def overview_page(request: Request) -> Response:
-    def load():  # type: ignore[no-untyped-def]
+    def load():
         with _sessions(request)() as s:
             return broker.overview(s)
 
@@ -318,7 +318,7 @@ async def users_page(request: Request) -> Response:
         if error is None:
             return RedirectResponse("/broker/users", status_code=303)
 
-    def load():  # type: ignore[no-untyped-def]
+    def load():
         with _sessions(request)() as s:
             return list(s.scalars(broker.select(BrokerUser).order_by(BrokerUser.username)))
 
@@ -338,7 +338,7 @@ async def user_deactivate(request: Request) -> Response:
     return RedirectResponse("/broker/users", status_code=303)
 
 
-def age(created, now) -> str:  # type: ignore[no-untyped-def]
+def age(created, now) -> str:
     hours = int((now - as_utc(created)).total_seconds() // 3600)
     return f"{hours // 24}d" if hours >= 24 else f"{hours}h"
 

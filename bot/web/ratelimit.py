@@ -86,7 +86,7 @@ class MemoryWindow:
 class RedisWindow:
     """A sliding window per key in Redis (a sorted set of hit times that expires with the window)."""
 
-    def __init__(self, client, name: str, limit: int, seconds: float = WINDOW) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, name: str, limit: int, seconds: float = WINDOW) -> None:
         self.client, self.name, self.limit, self.window_ms = client, name, limit, int(seconds * 1000)
         self.script = client.register_script(_SLIDING_WINDOW)
         self.warned_at = -WINDOW
@@ -158,7 +158,7 @@ def trusted_proxies(raw: str | None = None) -> list[ipaddress.IPv4Network | ipad
     return networks
 
 
-def _trusted(address: str, networks: list) -> bool:  # type: ignore[type-arg]
+def _trusted(address: str, networks: list) -> bool:
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
@@ -166,7 +166,7 @@ def _trusted(address: str, networks: list) -> bool:  # type: ignore[type-arg]
     return any(ip in network for network in networks)
 
 
-def client_address(peer: str | None, forwarded_for: str | None, networks: list) -> str:  # type: ignore[type-arg]
+def client_address(peer: str | None, forwarded_for: str | None, networks: list) -> str:
     """The address a request came from: the peer, unless a trusted proxy says who it forwarded (see above)."""
     peer = peer or "unknown"
     if not forwarded_for or not _trusted(peer, networks):

@@ -233,9 +233,11 @@ def read_history(sessions: sessionmaker, conversation_id: str, limit: int = MAX_
             event = {}
         if not isinstance(event, dict):
             event = {}
-        said = event.get("text") if isinstance(event.get("text"), str) else ""
+        said_text = event.get("text")
+        said = said_text if isinstance(said_text, str) else ""
         if type_name == "bot":
-            extra = event.get("data") if isinstance(event.get("data"), dict) else {}
+            data = event.get("data")
+            extra = data if isinstance(data, dict) else {}
             buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
                        for b in (extra.get("buttons") or []) if isinstance(b, dict)]
             offered.extend(buttons)
