@@ -13,13 +13,21 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any, TypeVar
 
 from bot.gazetteer import Place, get_gazetteer
-from bot.language import DEFAULT_LANGUAGE, choose_language
+from bot.language import DEFAULT_LANGUAGE, choose_language, detect
 from bot.text import clean_user_text
 from bot.theme_model import get_classifier
 from bot.urgency import parse_timeframe, parse_urgency
 
 MAX_TEXT = 10_000
 BATCH = 256
+
+
+def warm_up() -> None:
+    """Load the theme model, the gazetteer and the language detector now (about 3 s), so that the action
+    server does it at start-up and not inside the first resident's turn, on its event loop."""
+    get_classifier()
+    get_gazetteer()
+    detect("warm up")
 
 
 def place_json(place: Place) -> dict[str, Any]:

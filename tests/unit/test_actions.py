@@ -193,3 +193,15 @@ def test_every_response_key_the_actions_send_exists_in_both_languages(domain: di
         langs = {c["value"] for v in variants for c in v.get("condition", [])}
         assert any("condition" not in v for v in variants), key
         assert "en" in langs, f"{key} has no English variant"
+
+
+def test_the_action_server_loads_its_models_at_start_up_not_in_a_turn() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import actions; from bot.theme_model import get_classifier; from bot.gazetteer import get_gazetteer; "
+             "from bot.language import _detector; "
+             "print(get_classifier.cache_info().currsize, get_gazetteer.cache_info().currsize, "
+             "_detector.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "1", "1"]
