@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import lru_cache
 from typing import Any
@@ -214,7 +215,7 @@ class ActionSubmitIntake(Action):
     def name(self) -> str:
         return "action_submit_intake"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         draft = draft_from_slots(tracker.slots, _language(tracker),
                                  channel_name(tracker.get_latest_input_channel(), tracker.sender_id), tracker.sender_id)
         if not draft.description:
@@ -224,11 +225,14 @@ class ActionSubmitIntake(Action):
         reset = [SlotSet(slot, None) for slot in INTAKE_SLOTS if slot not in keep] + [
             SlotSet(UNCLEAR_SLOT, None), SlotSet("consents_kept", bool(keep) or None)]
         if tracker.get_slot("consent_store") is not True:
-            return self.not_stored(dispatcher, draft) + reset
-        try:
+            return await self.not_stored(dispatcher, draft) + reset
+
+        def store() -> str:
             with _sessions().begin() as session:
-                intake = submit_confirmed(session, draft, HandoffSettings.from_env())
-                reference = intake.reference
+                return submit_confirmed(session, draft, HandoffSettings.from_env()).reference
+
+        try:
+            reference = await asyncio.to_thread(store)  # the database off the action server's event loop
         except Exception:
             logger.exception("storing an intake failed (conversation %s)", sender_ref(tracker.sender_id))
             dispatcher.utter_message(response="utter_save_failed")
@@ -237,11 +241,15 @@ class ActionSubmitIntake(Action):
         dispatcher.utter_message(response="utter_intake_saved", reference=reference)
         return reset + [SlotSet("reference", reference)]
 
-    def not_stored(self, dispatcher: CollectingDispatcher, draft) -> list[EventType]:
+    async def not_stored(self, dispatcher: CollectingDispatcher, draft) -> list[EventType]:
         """Without consent to store: an anonymous count only, and this conversation is deleted."""
-        try:
+
+        def count() -> None:
             with _sessions().begin() as session:
                 record_anonymous(session, draft)
+
+        try:
+            await asyncio.to_thread(count)
         except Exception:
             logger.exception("counting an anonymous question failed")
         dispatcher.utter_message(response="utter_not_stored")
@@ -302,7 +310,7 @@ class ActionEraseData(Action):
     def name(self) -> str:
         return "action_erase_data"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reset: list[EventType] = [SlotSet(s, None) for s in ERASURE_SLOTS]
         attempts = int(tracker.get_slot("erasure_attempts") or 0)
         if attempts >= erasure.MAX_ATTEMPTS:
@@ -311,25 +319,33 @@ class ActionEraseData(Action):
         reference = tracker.get_slot("erasure_reference") or ""
         proof = tracker.get_slot("erasure_proof") or ""
         limits = [(ERASURE_REFERENCE, erasure.parse_reference(reference)), (ERASURE_CONTACT, _proof_key(proof))]
-        intake = None
-        try:
+
+        def count_try() -> tuple[float, list[int]]:
             with _sessions().begin() as session:  # counted before the lookup, so parallel tries see it
-                wait, counted = guard(session, limits)
+                return guard(session, limits)
+
+        def erase(counted: list[int]) -> bool:
+            with _sessions().begin() as session:
+                intake = erasure.find_for_requester(session, reference, proof)
+                if intake is None:
+                    return False
+                erasure.erase_intake(session, intake, "resident (chat)", "verzoek in de chat", erasure.RESIDENT,
+                                     HandoffSettings.from_env())
+                forget(session, counted)  # only wrong tries count
+                return True
+
+        try:  # the database off the action server's event loop
+            wait, counted = await asyncio.to_thread(count_try)
             if wait:
                 logger.info("erasure refused: too many tries (conversation %s)", sender_ref(tracker.sender_id))
                 dispatcher.utter_message(response="utter_erasure_too_many")
                 return reset + [SlotSet("erasure_attempts", erasure.MAX_ATTEMPTS)]
-            with _sessions().begin() as session:
-                intake = erasure.find_for_requester(session, reference, proof)
-                if intake is not None:
-                    erasure.erase_intake(session, intake, "resident (chat)", "verzoek in de chat", erasure.RESIDENT,
-                                         HandoffSettings.from_env())
-                    forget(session, counted)  # only wrong tries count
+            erased = await asyncio.to_thread(erase, counted)
         except Exception:
             logger.exception("erasure failed (conversation %s)", sender_ref(tracker.sender_id))
             dispatcher.utter_message(response="utter_erasure_failed")
             return reset
-        if intake is None:
+        if not erased:
             logger.info("erasure request not matched (conversation %s, attempt %d)", sender_ref(tracker.sender_id), attempts + 1)
             dispatcher.utter_message(response="utter_erasure_not_found")
             return reset + [SlotSet("erasure_attempts", attempts + 1)]
