@@ -7,7 +7,8 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-_EMAIL_IN_TEXT = re.compile(r"[^\s<>\"',;]+@[^\s<>\"',;]+\.[a-z]{2,}", re.IGNORECASE)
+from bot.privacy import EMAIL  # one e-mail pattern for finding and for masking
+
 _PHONE_IN_TEXT = re.compile(r"(?:\+|00)?[\d][\d\s\-().]{7,}\d")
 _NAME = re.compile(r"^[^\W\d_][^\W\d_ .'\-]*(?:[ .'\-]+[^\W\d_]+)*\.?$", re.UNICODE)
 _NAME_PREFIX = re.compile(r"^(?:mijn naam is|ik heet|ik ben|my name is|i am|i'm|naam:|name:)\s+", re.IGNORECASE)
@@ -15,7 +16,7 @@ _NAME_PREFIX = re.compile(r"^(?:mijn naam is|ik heet|ik ben|my name is|i am|i'm|
 
 def normalise_email(text: str) -> str | None:
     """The e-mail address in `text`, normalised, or None if there is no valid one."""
-    m = _EMAIL_IN_TEXT.search(text)
+    m = EMAIL.search(text)
     if not m:
         return None
     try:
@@ -40,7 +41,7 @@ def normalise_phone(text: str) -> str | None:
 
 def strip_contact_details(text: str) -> str:
     """`text` without the e-mail addresses and phone numbers in it."""
-    return " ".join(_PHONE_IN_TEXT.sub(" ", _EMAIL_IN_TEXT.sub(" ", text)).split())
+    return " ".join(_PHONE_IN_TEXT.sub(" ", EMAIL.sub(" ", text)).split())
 
 
 def normalise_name(text: str) -> str | None:

@@ -232,7 +232,7 @@ class MatchingBackendClient:
 
 
 @dataclass
-class Outcome:
+class DeliveryOutcome:
     status: str  # delivered | retry | dead
     status_code: int | None = None
     error: str | None = None
@@ -241,10 +241,10 @@ class Outcome:
     match_id: str | None = None
 
 
-def classify(response: httpx.Response | None, error: Exception | None) -> Outcome:
+def classify(response: httpx.Response | None, error: Exception | None) -> DeliveryOutcome:
     """2xx delivered; timeouts, connection errors, 5xx and 429 retried; other 4xx dead-lettered."""
     if error is not None or response is None:
-        return Outcome("retry", error=f"{type(error).__name__}: {error}"[:500])
+        return DeliveryOutcome("retry", error=f"{type(error).__name__}: {error}"[:500])
     body = response.text[:2000]
     if 200 <= response.status_code < 300:
         match_id = None
@@ -254,11 +254,11 @@ def classify(response: httpx.Response | None, error: Exception | None) -> Outcom
                 match_id = data["match_id"][:200]
         except ValueError:
             pass
-        return Outcome("delivered", response.status_code, body=body, match_id=match_id)
+        return DeliveryOutcome("delivered", response.status_code, body=body, match_id=match_id)
     if response.status_code == 429 or response.status_code >= 500:
-        return Outcome("retry", response.status_code, error=f"HTTP {response.status_code}", body=body,
+        return DeliveryOutcome("retry", response.status_code, error=f"HTTP {response.status_code}", body=body,
                        retry_after=_retry_after(response.headers.get("retry-after")))
-    return Outcome("dead", response.status_code, error=f"HTTP {response.status_code}", body=body)
+    return DeliveryOutcome("dead", response.status_code, error=f"HTTP {response.status_code}", body=body)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -308,7 +308,7 @@ class Dispatcher:
                 row.locked_until = now + timedelta(seconds=self.settings.lease)
             return [(row.id, row.webhook_id, row.payload) for row in rows]
 
-    def record(self, message_id: int, outcome: Outcome) -> None:
+    def record(self, message_id: int, outcome: DeliveryOutcome) -> None:
         now = utcnow()
         with self.sessions.begin() as session:
             message = session.get(OutboxMessage, message_id, with_for_update=True)
@@ -333,7 +333,7 @@ class Dispatcher:
                 delay = max(delay, min(outcome.retry_after, MAX_RETRY_AFTER))
             message.status, message.next_attempt_at = PENDING, now + timedelta(seconds=delay)
 
-    def _mark_handed_off(self, session: Session, message: OutboxMessage, outcome: Outcome) -> None:
+    def _mark_handed_off(self, session: Session, message: OutboxMessage, outcome: DeliveryOutcome) -> None:
         if message.intake_id is None or message.event_type != EVENT_READY:
             return
         intake = session.get(Intake, message.intake_id, with_for_update=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import BrokerUser, WebSession, as_utc, utcnow
 
-ROLES = ("broker", "admin")
+ACCOUNT_ROLES = ("broker", "admin")
 SESSION_LIFETIME = timedelta(hours=8)  # from sign-in, however active: a working day
 SESSION_IDLE = timedelta(minutes=30)
 TOUCH_EVERY = timedelta(minutes=1)  # how often a request moves last_seen_at forward
@@ -28,8 +28,8 @@ class UserError(ValueError):
 
 def create_user(session: Session, username: str, password: str, role: str = "broker") -> BrokerUser:
     username = username.strip().lower()
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if role not in ACCOUNT_ROLES:
+        raise UserError(f"role must be one of {', '.join(ACCOUNT_ROLES)}")
     if not (2 <= len(username) <= 100) or not username.replace(".", "").replace("-", "").replace("_", "").replace("@", "").isalnum():
         raise UserError("username: 2-100 letters, digits, . - _ @")
     if len(password) < MIN_PASSWORD:
@@ -127,8 +127,8 @@ def deactivate(session: Session, user: BrokerUser) -> None:
 
 
 def set_role(session: Session, user: BrokerUser, role: str) -> None:
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if role not in ACCOUNT_ROLES:
+        raise UserError(f"role must be one of {', '.join(ACCOUNT_ROLES)}")
     if role != user.role:
         user.role = role
         end_sessions_of(session, user.id, "role_changed")

@@ -19,7 +19,7 @@ from bot.handoff import DEAD, approve, retry_dead
 from bot.models import BrokerUser, OutboxMessage, as_utc, utcnow
 from bot.themes import load_themes
 from bot.users import (
-    ROLES,
+    ACCOUNT_ROLES,
     UserError,
     authenticate,
     create_user,
@@ -323,7 +323,7 @@ async def users_page(request: Request) -> Response:
             return list(s.scalars(broker.select(BrokerUser).order_by(BrokerUser.username)))
 
     return _render(request, "broker/users.html", status_code=400 if error else 200, users=await run_in_threadpool(load),
-                   roles=ROLES, error=error)
+                   roles=ACCOUNT_ROLES, error=error)
 
 
 @require("admin")
