@@ -64,9 +64,15 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         url = self.engine.url
         self.engine.dispose()
         # hide_parameters: a failed INSERT must not print the message text it carried into the log
-        self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, **create_engine_kwargs(url))
-        if url.get_backend_name() == "sqlite":
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            # SQLAlchemy 1.4 opens (and closes) a new SQLite connection for every query of a file database;
+            # a small pool keeps them open (the store is used from Rasa's event-loop thread only).
+            self.engine = sa.create_engine(url, hide_parameters=True, poolclass=sa.pool.QueuePool, pool_size=2,
+                                           connect_args={"check_same_thread": False, "timeout": 30})
             sa.event.listen(self.engine, "connect", _sqlite_for_a_tracker)
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                                           **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         # sender id -> (kept at, (newest event id, events stored), events in the tracker, tracker)
         self._kept: OrderedDict[str, tuple[float, tuple[Any, int], int, Any]] = OrderedDict()
