@@ -86,6 +86,19 @@ KEEP_ALIVE_SECONDS = 3.0
 _kept: dict[tuple[Any, ...], Any] = {}
 
 
+def json_dumps(value: Any) -> str:
+    """JSON for request bodies: ujson (a Rasa dependency, several times faster than `json` on the tracker Rasa
+    sends with every action call), and the standard library for anything ujson refuses (NaN, odd types)."""
+    import json
+
+    import ujson
+
+    try:
+        return str(ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False))
+    except (OverflowError, TypeError, ValueError):
+        return json.dumps(value)
+
+
 class _KeptSession:
     """`async with` over a shared aiohttp session that leaves it open for the next request."""
 
@@ -102,8 +115,8 @@ class _KeptSession:
 def keep_endpoint_sessions() -> None:
     """Rasa's `EndpointConfig.request` opens a new aiohttp session for every call: a new TCP connection to
     the action server for each action of each message. Sessions are kept per event loop and endpoint
-    (URL, headers, credentials), with the same headers, auth and timeout Rasa gives them, and closed when
-    the server stops.
+    (URL, headers, credentials), with the same headers, auth and timeout Rasa gives them, a faster JSON encoder
+    for the bodies, and closed when the server stops.
     """
     import asyncio
 
@@ -120,7 +133,7 @@ def keep_endpoint_sessions() -> None:
             auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
                     if self.basic_auth else None)
             kept = aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS),
-                                         headers=self.headers, auth=auth,
+                                         headers=self.headers, auth=auth, json_serialize=json_dumps,
                                          timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT))
             _kept[key] = (loop, kept)
         return _KeptSession(kept)

@@ -4,6 +4,7 @@ HTTP sessions to the action server."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -92,6 +93,7 @@ class Receiver:
     def __init__(self, close_after_each: bool = False) -> None:
         self.connections = 0
         self.requests = 0
+        self.bodies: list[bytes] = []
         self.close_after_each = close_after_each
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -101,7 +103,7 @@ class Receiver:
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
                                if line.lower().startswith(b"content-length:")), 0)
-                await reader.readexactly(length)
+                self.bodies.append(await reader.readexactly(length))
                 self.requests += 1
                 body = b'{"events": [], "responses": []}'
                 keep = b"close" if self.close_after_each else b"keep-alive"
@@ -155,3 +157,29 @@ def test_kept_sessions_survive_a_server_that_closes_connections(kept_sessions: N
     answers = asyncio.run(_post_three(receiver))
     assert answers == [{"events": [], "responses": []}] * 3
     assert (receiver.requests, receiver.connections) == (3, 3)
+
+
+def test_bodies_sent_through_kept_sessions_decode_to_what_rasa_sent(kept_sessions: None) -> None:
+    payload = {"next_action": "action_submit_intake", "sender_id": "a/b",
+               "tracker": {"slots": {"description": "Hittestress in de Kooi — 40°C, ‘stenen’ straat 🌡️",
+                                     "confidence": 0.1 + 0.2, "big": 2**53 + 1, "none": None, "yes": True},
+                           "events": [{"event": "user", "text": "\u00e9\n\"quoted\" </script>", "timestamp": 1.7e9}]},
+               "odd": float("nan")}
+
+    async def post() -> Receiver:
+        receiver = Receiver()
+        server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+        endpoint = EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook")
+        try:
+            await endpoint.request(json={k: v for k, v in payload.items() if k != "odd"})
+            await endpoint.request(json=payload)  # NaN: ujson refuses it, the standard encoder takes over
+        finally:
+            await rasa_entry.close_kept_sessions()
+            server.close()
+            await server.wait_closed()
+        return receiver
+
+    receiver = asyncio.run(post())
+    first, second = (json.loads(body) for body in receiver.bodies)
+    assert first == {k: v for k, v in payload.items() if k != "odd"}
+    assert second["tracker"] == payload["tracker"] and second["odd"] != second["odd"]  # NaN came through
