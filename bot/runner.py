@@ -61,6 +61,9 @@ class Stack:
         # Rasa reports usage to Rasa Technologies unless told not to: nothing about residents leaves the city
         # (an operator may still opt in by setting it to true).
         env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+        # glibc gives every thread that allocates its own memory arena; TensorFlow's thread pools then hold on to
+        # memory they no longer use. Two arenas keep a Rasa process's RSS down (docs/performance.md).
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         env.update({
             "DATABASE_URL": self.settings.database_url,
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.settings.action_port}/webhook",
