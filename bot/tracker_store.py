@@ -89,39 +89,51 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 await asyncio.sleep(PAUSE)
         return None
 
+    def _statements(self) -> tuple[Any, Any]:
+        """Two Core statements, built once: a conversation's (newest event id, number of events in its latest
+        session, counted as Rasa's `_event_query` counts them), and its newest event id alone."""
+        if getattr(self, "_built", None) is None:
+            table = self.SQLEvent.__table__
+            sender = sa.bindparam("sender")
+            session_start = sa.select(sa.func.max(table.c.timestamp)).where(
+                table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name).scalar_subquery()
+            in_session = sa.select(sa.func.count()).select_from(table).where(
+                table.c.sender_id == sender,
+                sa.or_(table.c.timestamp >= session_start, session_start.is_(None))).scalar_subquery()
+            newest = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender)
+            self._built = (sa.select(newest.scalar_subquery(), in_session), newest)
+        return self._built
+
     def _stored(self, sender_id: str) -> tuple[Any, int]:
         """The newest event id of one conversation and the number of events Rasa's read would return
         (those of its latest session): one statement on the sender index, whatever the conversation's length."""
-        with self.session_scope() as session:
-            newest = session.query(sa.func.max(self.SQLEvent.id)).filter(
-                self.SQLEvent.sender_id == sender_id).scalar_subquery()
-            in_session = session.query(sa.func.count()).select_from(
-                self._event_query(session, sender_id, fetch_events_from_all_sessions=False).subquery()
-            ).scalar_subquery()
-            found = session.query(newest, in_session).one()
-        return found[0], int(found[1])
+        fingerprint, _ = self._statements()
+        with self.engine.connect() as connection:
+            newest, in_session = connection.execute(fingerprint, {"sender": sender_id}).one()
+        return newest, int(in_session)
 
     def _write(self, tracker: Any) -> tuple[Any, int] | None:
-        """Rasa's `SQLTrackerStore.save` (store the events the database does not have yet, counted as Rasa
-        counts them), and the fingerprint of what is stored afterwards, known without asking again: the id
-        of the last new row and the session's count. None when a new session began among the new events."""
-        with self.session_scope() as session:
-            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
-            new = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+        """Rasa's `SQLTrackerStore.save` in SQLAlchemy Core (store the events the database does not have yet,
+        counted as Rasa counts them, in one transaction and one multi-row INSERT), and the fingerprint of what
+        is stored afterwards. None when a new session began among the new events."""
+        fingerprint, newest_only = self._statements()
+        sender = tracker.sender_id
+        with self.engine.begin() as connection:
+            _, stored = connection.execute(fingerprint, {"sender": sender}).one()
+            new = list(itertools.islice(tracker.events, int(stored), len(tracker.events)))
             rows = []
             for event in new:
                 data = event.as_dict()
-                rows.append(self.SQLEvent(
-                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"), data=json.dumps(data)))
-            session.add_all(rows)
-            session.flush()  # gives the rows their ids, in the order they were added
-            newest = rows[-1].id if rows else None
-            session.commit()
-        if not rows or any(isinstance(event, SessionStarted) for event in new):
+                rows.append({"sender_id": sender, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                             "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             "action_name": data.get("name"), "data": json.dumps(data)})
+            if not rows:
+                return None
+            connection.execute(self.SQLEvent.__table__.insert(), rows)
+            newest = connection.execute(newest_only, {"sender": sender}).scalar()
+        if any(isinstance(event, SessionStarted) for event in new):
             return None
-        return newest, stored + len(rows)
+        return newest, int(stored) + len(rows)
 
     def _forget_old(self) -> None:
         oldest_allowed = time.monotonic() - KEEP_SECONDS
