@@ -183,3 +183,24 @@ def test_bodies_sent_through_kept_sessions_decode_to_what_rasa_sent(kept_session
     first, second = (json.loads(body) for body in receiver.bodies)
     assert first == {k: v for k, v in payload.items() if k != "odd"}
     assert second["tracker"] == payload["tracker"] and second["odd"] != second["odd"]  # NaN came through
+
+
+def test_event_classes_from_the_table_are_rasas_own() -> None:
+    from rasa.shared.core.events import Event, SlotSet, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    names = sorted({cls.type_name for cls in all_subclasses(Event) if isinstance(cls.type_name, str)})
+    search = Event.resolve_by_type
+    expected = {name: search(name) for name in names}
+    try:
+        rasa_entry.resolve_events_from_a_table()
+        for _ in range(2):  # the second round comes from the table
+            assert {name: Event.resolve_by_type(name) for name in names} == expected
+        assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet  # Rasa's default, not kept
+        assert Event.resolve_by_type("no_such_event", UserUttered) is UserUttered
+        assert Event.resolve_by_type("topic") is None
+        with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+            Event.resolve_by_type("no_such_event")
+        assert Event.from_parameters({"event": "slot", "name": "wijk", "value": "Noord"}) == SlotSet("wijk", "Noord")
+    finally:
+        Event.resolve_by_type = staticmethod(search)  # type: ignore[method-assign,assignment]
