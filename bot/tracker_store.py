@@ -74,8 +74,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True,
                                            **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        # sender id -> (kept at, (newest event id, events stored), events in the tracker, tracker)
-        self._kept: OrderedDict[str, tuple[float, tuple[Any, int], int, Any]] = OrderedDict()
+        # sender id -> (kept at, (newest event id, events of the latest session stored), tracker)
+        self._kept: OrderedDict[str, tuple[float, tuple[Any, int], Any]] = OrderedDict()
+        self._fingerprint, self._newest = self._statements()
 
     async def _again(self, what: str, call):
         for attempt in range(RETRIES):
@@ -90,36 +91,32 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         return None
 
     def _statements(self) -> tuple[Any, Any]:
-        """Two Core statements, built once: a conversation's (newest event id, number of events in its latest
-        session, counted as Rasa's `_event_query` counts them), and its newest event id alone."""
-        if getattr(self, "_built", None) is None:
-            table = self.SQLEvent.__table__
-            sender = sa.bindparam("sender")
-            session_start = sa.select(sa.func.max(table.c.timestamp)).where(
-                table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name).scalar_subquery()
-            in_session = sa.select(sa.func.count()).select_from(table).where(
-                table.c.sender_id == sender,
-                sa.or_(table.c.timestamp >= session_start, session_start.is_(None))).scalar_subquery()
-            newest = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender)
-            self._built = (sa.select(newest.scalar_subquery(), in_session), newest)
-        return self._built
+        """Two Core statements: a conversation's (newest event id, number of events in its latest session,
+        counted as Rasa's `_event_query` counts them), and its newest event id alone."""
+        table = self.SQLEvent.__table__
+        sender = sa.bindparam("sender")
+        session_start = sa.select(sa.func.max(table.c.timestamp)).where(
+            table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name).scalar_subquery()
+        in_session = sa.select(sa.func.count()).select_from(table).where(
+            table.c.sender_id == sender,
+            sa.or_(table.c.timestamp >= session_start, session_start.is_(None))).scalar_subquery()
+        newest = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender)
+        return sa.select(newest.scalar_subquery(), in_session), newest
 
     def _stored(self, sender_id: str) -> tuple[Any, int]:
         """The newest event id of one conversation and the number of events Rasa's read would return
         (those of its latest session): one statement on the sender index, whatever the conversation's length."""
-        fingerprint, _ = self._statements()
         with self.engine.connect() as connection:
-            newest, in_session = connection.execute(fingerprint, {"sender": sender_id}).one()
+            newest, in_session = connection.execute(self._fingerprint, {"sender": sender_id}).one()
         return newest, int(in_session)
 
     def _write(self, tracker: Any) -> tuple[Any, int] | None:
         """Rasa's `SQLTrackerStore.save` in SQLAlchemy Core (store the events the database does not have yet,
         counted as Rasa counts them, in one transaction and one multi-row INSERT), and the fingerprint of what
         is stored afterwards. None when a new session began among the new events."""
-        fingerprint, newest_only = self._statements()
         sender = tracker.sender_id
         with self.engine.begin() as connection:
-            _, stored = connection.execute(fingerprint, {"sender": sender}).one()
+            _, stored = connection.execute(self._fingerprint, {"sender": sender}).one()
             new = list(itertools.islice(tracker.events, int(stored), len(tracker.events)))
             rows = []
             for event in new:
@@ -130,7 +127,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             if not rows:
                 return None
             connection.execute(self.SQLEvent.__table__.insert(), rows)
-            newest = connection.execute(newest_only, {"sender": sender}).scalar()
+            newest = connection.execute(self._newest, {"sender": sender}).scalar()
         if any(isinstance(event, SessionStarted) for event in new):
             return None
         return newest, int(stored) + len(rows)
@@ -145,8 +142,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         async def read():
             kept = self._kept.pop(sender_id, None)
             if kept is not None:
-                _, stored, length, tracker = kept
-                if len(tracker.events) == length and self._stored(sender_id) == stored:
+                _, stored, tracker = kept  # changed since its save (events added), or by others: read again
+                if len(tracker.events) == stored[1] and self._stored(sender_id) == stored:
                     return tracker
             return await super(ResilientSQLTrackerStore, self).retrieve(sender_id)
 
@@ -173,7 +170,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             except (OperationalError, DBAPIError):
                 return  # not kept: the next read goes to the database (and retries there)
         if stored[1] == len(tracker.events):  # it holds exactly what a read from the database would give
-            self._kept[tracker.sender_id] = (time.monotonic(), stored, len(tracker.events), tracker)
+            self._kept[tracker.sender_id] = (time.monotonic(), stored, tracker)
         self._forget_old()
 
     async def forget(self, sender_id: str) -> int:
