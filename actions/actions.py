@@ -13,23 +13,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import UNCLEAR_SLOT, DomainFormValidationAction
-from bot import asking, erasure, erasure_form, intake_form
-from bot.attempts import ERASURE_CONTACT, ERASURE_REFERENCE, forget, guard
 from bot.config import Settings
-from bot.db import session_factory
-from bot.fields import FIELD_RESETS, field_from_text
-from bot.handoff import HandoffSettings, submit_confirmed
-from bot.intakes import record_anonymous
-from bot.language import DEFAULT_LANGUAGE, choose_language
-from bot.logscrub import sender_ref
-from bot.responses import buttons as response_buttons
-from bot.summary import (
+from bot.conversation import asking, erasure_form, intake_form
+from bot.conversation.fields import FIELD_RESETS, field_from_text
+from bot.conversation.responses import buttons as response_buttons
+from bot.conversation.summary import (
     INTAKE_SLOTS,
     channel_name,
     draft_from_slots,
     slots_kept_for_next_intake,
     summary_values,
 )
+from bot.handoff.outbox import HandoffSettings, submit_confirmed
+from bot.privacy import erasure
+from bot.privacy.attempts import ERASURE_CONTACT, ERASURE_REFERENCE, forget, guard
+from bot.privacy.logscrub import sender_ref
+from bot.storage.db import session_factory
+from bot.storage.intakes import record_anonymous
+from bot.structuring.language import DEFAULT_LANGUAGE, choose_language
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def _unclear(tracker: Tracker, slot: str) -> int:
 
 def _ask(dispatcher: CollectingDispatcher, base: str, unclear: int, language: str,
          base_buttons: list[dict[str, str]] | None = None, **values: Any) -> None:
-    """Send question `base`, in other words after each answer that was not understood (bot/asking.py).
+    """Send question `base`, in other words after each answer that was not understood (bot/conversation/asking.py).
 
     A rephrasing without buttons of its own shows the choices of the question it rephrases.
     """
@@ -303,7 +304,7 @@ class ActionEraseData(Action):
     """Erase the intake whose reference and contact the resident gave; a few wrong tries end it.
 
     Wrong tries are counted in the database per reference and per e-mail address or phone number (hashed; see
-    bot/attempts.py), not only in this conversation: starting a new conversation does not give new tries, and
+    bot/privacy/attempts.py), not only in this conversation: starting a new conversation does not give new tries, and
     neither does trying one contact detail against many references.
     """
 

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.intake_form import Outcome
+from bot.conversation.intake_form import Outcome
 
 Validator = Callable[[Any, dict[str, Any]], Outcome]
 
@@ -65,5 +65,5 @@ class DomainFormValidationAction(FormValidationAction, ABC):
 
 
 # How often each question got an answer that was not understood; the ask actions use it to ask
-# in other words (bot/asking.py), so no question is repeated in the same words after such an answer.
+# in other words (bot/conversation/asking.py), so no question is repeated in the same words after such an answer.
 UNCLEAR_SLOT = "unclear"

@@ -5,8 +5,8 @@ what they would answer to each KIND of question, not a fixed message sequence. T
 identified at run time from the response texts in domain.yml (and in the model's own domain), so the set
 keeps working while the conversation's questions, their order and which of them are skipped change.
 
-The product runs as `make run` starts it (`bot.runner.Stack`: Rasa server + action server + web app) on
-a temporary SQLite database and free ports. Nothing is trained: the model is the one `bot.training` names
+The product runs as `make run` starts it (`bot.runtime.runner.Stack`: Rasa server + action server + web app) on
+a temporary SQLite database and free ports. Nothing is trained: the model is the one `bot.runtime.training` names
 when it exists (fresh), else the newest `models/*.tar.gz`, or `--model PATH`.
 
 After each conversation the stored intake is read from the database (by the reference number in the
@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 import yaml  # noqa: E402
 
-from bot.text import fold  # noqa: E402
+from bot.structuring.text import fold  # noqa: E402
 
 CONVERSATIONS_DIR = ROOT / "bench" / "conversations"
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -631,7 +631,7 @@ def _fires(interrupt: dict, kind: str | None) -> bool:
 def run_conversation(entry: Entry, rasa_url: str, matcher: Matcher, sessions: Any,
                      labels: dict[str, set[str]] | None = None, client: httpx.Client | None = None) -> Outcome:
     """Play one entry over the REST channel and check what was stored."""
-    from bot.models import AnonymousQuestion
+    from bot.storage.models import AnonymousQuestion
 
     person = Person(entry, labels or theme_labels())
     out = Outcome(entry.id, "limit", False, 0)
@@ -764,7 +764,7 @@ def read_stored(sessions: Any, out: Outcome, anonymous_before: int) -> dict[str,
     """What the database holds for this conversation: the intake, or the anonymous count."""
     from sqlalchemy.orm import selectinload
 
-    from bot.models import AnonymousQuestion, Intake
+    from bot.storage.models import AnonymousQuestion, Intake
 
     with sessions() as session:
         if out.reference:
@@ -845,13 +845,13 @@ def compare(entry: Entry, out: Outcome) -> None:
 
 
 def choose_model(explicit: str | None = None) -> Path:
-    """--model, else the model bot.training names for the current inputs (fresh), else the newest one."""
+    """--model, else the model bot.runtime.training names for the current inputs (fresh), else the newest one."""
     if explicit:
         path = Path(explicit)
         if not path.exists():
             raise SystemExit(f"model {path} does not exist")
         return path
-    from bot.training import MODELS_DIR, model_path
+    from bot.runtime.training import MODELS_DIR, model_path
 
     fresh = model_path()
     if fresh.exists():
@@ -863,7 +863,7 @@ def choose_model(explicit: str | None = None) -> Path:
 
 
 def flow_version(model: Path, matcher: Matcher) -> dict[str, Any]:
-    from bot.training import model_path
+    from bot.runtime.training import model_path
 
     domain = DOMAIN_PATH.read_bytes()
     questions = sorted({v.name for v in matcher.variants if kind_of(v.name)})
@@ -988,8 +988,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     matcher = Matcher.from_sources([DOMAIN_PATH], model)
 
     from bot.config import Settings
-    from bot.db import session_factory
-    from bot.runner import Stack
+    from bot.runtime.runner import Stack
+    from bot.storage.db import session_factory
     from tests.e2e.conftest import free_port
 
     tmp = Path(tempfile.mkdtemp(prefix="conversation-set-"))

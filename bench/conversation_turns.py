@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.runner import Stack  # noqa: E402
-from bot.training import train_if_stale  # noqa: E402
+from bot.runtime.runner import Stack  # noqa: E402
+from bot.runtime.training import train_if_stale  # noqa: E402
 from tests.e2e.conftest import free_port  # noqa: E402
 
 SCRIPTS = {

@@ -22,9 +22,16 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bot.db import session_factory, upgrade  # noqa: E402
-from bot.handoff import DELIVERED, Dispatcher, HandoffSettings, approve, outbox_counts, sign_headers  # noqa: E402
-from bot.intakes import IntakeDraft, submit_intake  # noqa: E402
+from bot.handoff.outbox import (  # noqa: E402
+    DELIVERED,
+    Dispatcher,
+    HandoffSettings,
+    approve,
+    outbox_counts,
+    sign_headers,
+)
+from bot.storage.db import session_factory, upgrade  # noqa: E402
+from bot.storage.intakes import IntakeDraft, submit_intake  # noqa: E402
 from tests.conftest import _postgres_database  # noqa: E402
 from tests.handoff.receiver import Receiver  # noqa: E402
 
@@ -56,7 +63,7 @@ def main(n: int) -> dict:
                     with sessions.begin() as s:
                         from sqlalchemy import update
 
-                        from bot.models import OutboxMessage
+                        from bot.storage.models import OutboxMessage
                         s.execute(update(OutboxMessage).values(status="pending", delivered_at=None))
                 workers = [Dispatcher(sessions, settings, name=f"d{k}") for k in range(dispatchers)]
                 threads = [threading.Thread(target=w.run, daemon=True) for w in workers]

@@ -76,7 +76,7 @@ LOG_PATTERN = re.compile(r"ERROR|CRITICAL|Traceback|Exception|database is locked
 async def _generate(spec: dict) -> dict:
     import httpx
 
-    from bot.rasa_client import RasaClient
+    from bot.runtime.rasa_client import RasaClient
 
     router = RasaClient(spec["urls"])
     users, scripts, marker = spec["users"], spec["scripts"], spec.get("complete_marker")
@@ -602,7 +602,7 @@ def our_stack(kind: str, args: argparse.Namespace, run_dir: Path, results: dict,
               scripts: list[list[str]], model: Path) -> None:
     """Start our Stack (sqlite or prod), measure load time, levels, and (for --memory-stack) memory + soak."""
     from bot.config import Settings
-    from bot.runner import Stack
+    from bot.runtime.runner import Stack
 
     out: dict = {"kind": kind}
     results["configs"][kind] = out
@@ -766,7 +766,7 @@ def dispatcher_phase(args: argparse.Namespace, results: dict, log: Any) -> None:
 
 def training_phase(args: argparse.Namespace, results: dict, previous: dict, log: Any) -> Path:
     """Our model: trained (and timed) only with --train; otherwise the model in models/ as it is."""
-    from bot.training import MODELS_DIR, model_path, train_if_stale
+    from bot.runtime.training import MODELS_DIR, model_path, train_if_stale
 
     current = model_path()
     if args.train:

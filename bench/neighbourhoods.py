@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.gazetteer import Resolution, get_gazetteer  # noqa: E402
+from bot.structuring.gazetteer import Resolution, get_gazetteer  # noqa: E402
 
 
 def _code(result: Resolution) -> str:

@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from bot.db import session_factory, upgrade  # noqa: E402
-from bot.models import Intake, utcnow  # noqa: E402
-from bot.themes import theme_ids  # noqa: E402
-from bot.users import create_user  # noqa: E402
+from bot.review.users import create_user  # noqa: E402
+from bot.storage.db import session_factory, upgrade  # noqa: E402
+from bot.storage.models import Intake, utcnow  # noqa: E402
+from bot.structuring.themes import theme_ids  # noqa: E402
 from tests.conftest import _postgres_database  # noqa: E402
 from tests.e2e.conftest import free_port  # noqa: E402
 from tests.web.conftest import PASSWORD, csrf_of  # noqa: E402

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
-from bot.theme_model import build_pipeline, load_examples, taxonomy_examples  # noqa: E402
+from bot.structuring.theme_model import build_pipeline, load_examples, taxonomy_examples  # noqa: E402
 
 
 def main() -> dict:

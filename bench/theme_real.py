@@ -11,7 +11,7 @@ ordered by the SHA-256 hex digest of their id, and the 1st, 3rd, 5th ... go to t
 2nd, 4th, ... to the test half. Deterministic, independent of file order, stratified by theme and
 language (an odd group gives the tuning half one more). Nobody moves an item by hand.
 
-Reported for each half, with the model exactly as `bot.theme_model.get_classifier()` builds it:
+Reported for each half, with the model exactly as `bot.structuring.theme_model.get_classifier()` builds it:
 top-1 accuracy, top-3 accuracy, coverage (share with confidence >= PROPOSE_THRESHOLD, i.e. themes the
 assistant sets directly), precision of those proposals, per language; and in the same run a plain
 keyword baseline (the first theme in taxonomy order with one of its themes.yml topics in the text).
@@ -35,8 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.text import fold  # noqa: E402
-from bot.themes import load_themes  # noqa: E402
+from bot.structuring.text import fold  # noqa: E402
+from bot.structuring.themes import load_themes  # noqa: E402
 
 DATA_DIR = ROOT / "bench/data/real_questions"
 SECOND_LABELS = ROOT / "bench/data/second_labels.yml"
@@ -175,13 +175,13 @@ def split_halves(items: Sequence[dict]) -> list[tuple[str, list[dict]]]:
 
 def training_overlap(items: Sequence[dict]) -> list[str]:
     """Ids of real questions whose folded text also occurs among our own examples (must stay empty)."""
-    from bot.theme_model import load_examples
+    from bot.structuring.theme_model import load_examples
     own = {fold(t) for t in load_examples()[0]}
     return [it["id"] for it in items if fold(it["text"]) in own]
 
 
 def main() -> dict:
-    from bot.theme_model import PROPOSE_THRESHOLD, ThemeClassifier
+    from bot.structuring.theme_model import PROPOSE_THRESHOLD, ThemeClassifier
 
     items = load_items()
     by_id = {it["id"]: it for it in items}

@@ -25,8 +25,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import db
-from bot.tracker_store import ResilientSQLTrackerStore
+from bot.storage import db
+from bot.storage.tracker_store import ResilientSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 LENGTHS = (10, 50, 100, 200, 400)

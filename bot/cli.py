@@ -10,21 +10,21 @@ from bot.config import ConfigError, Settings
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from bot.training import train_if_stale
+    from bot.runtime.training import train_if_stale
 
     train_if_stale(force=args.force)
     return 0
 
 
 def _cmd_model_path(args: argparse.Namespace) -> int:
-    from bot.training import model_path
+    from bot.runtime.training import model_path
 
     print(model_path())
     return 0
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from bot.db import upgrade
+    from bot.storage.db import upgrade
 
     upgrade(Settings.from_env().database_url)
     print("==> database schema up to date")
@@ -32,7 +32,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from bot.runner import run
+    from bot.runtime.runner import run
 
     return run(Settings.from_env(), prod=args.prod)
 
@@ -51,8 +51,8 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     `stadsvraag run` use the loop. A failed run (database unreachable) is retried within the hour, not fatal."""
     import time
 
-    from bot.db import session_factory, upgrade
-    from bot.retention import Retention, purge
+    from bot.privacy.retention import Retention, purge
+    from bot.storage.db import session_factory, upgrade
 
     every = 24 * 3600.0 if args.daily else args.every
     url = Settings.from_env().database_url
@@ -78,8 +78,8 @@ def _on_intake(reference: str, change) -> int:
 
     `change` returns the line to print, or raises ValueError with the reason it cannot be done.
     """
-    from bot.db import session_factory, upgrade
-    from bot.handoff import HandoffSettings, find_intake
+    from bot.handoff.outbox import HandoffSettings, find_intake
+    from bot.storage.db import session_factory, upgrade
 
     url = Settings.from_env().database_url
     upgrade(url)
@@ -100,7 +100,7 @@ def _on_intake(reference: str, change) -> int:
 
 def _cmd_erase(args: argparse.Namespace) -> int:
     """Erase an intake's personal data on a request received outside the chat (letter, phone, e-mail)."""
-    from bot.erasure import BROKER, erase_intake
+    from bot.privacy.erasure import BROKER, erase_intake
 
     if not args.reason.strip():
         print("stadsvraag: --reason is required (it is recorded in the history)", file=sys.stderr)
@@ -110,13 +110,13 @@ def _cmd_erase(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from bot.db import session_factory, upgrade
-    from bot.intakes import export_jsonl
+    from bot.storage.db import session_factory, upgrade
+    from bot.storage.intakes import export_jsonl
 
     url = Settings.from_env().database_url
     upgrade(url)
     if args.person:
-        from bot.retention import person_export
+        from bot.privacy.retention import person_export
 
         with session_factory(url)() as session:
             print(json.dumps(person_export(session, args.person), ensure_ascii=False, indent=2, default=str))
@@ -133,7 +133,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_structure(args: argparse.Namespace) -> int:
-    from bot import structure
+    from bot.structuring import structure
 
     if args.csv:
         n = structure.structure_csv(args.csv[0], args.csv[1], progress=not args.quiet)
@@ -146,7 +146,7 @@ def _cmd_structure(args: argparse.Namespace) -> int:
 
 
 def _cmd_approve(args: argparse.Namespace) -> int:
-    from bot.handoff import approve
+    from bot.handoff.outbox import approve
 
     def change(session, intake, handoff) -> str:
         message = approve(session, intake, args.actor, handoff)  # TransitionError is a ValueError
@@ -160,8 +160,8 @@ def _cmd_handoff(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from bot.db import session_factory, upgrade
-    from bot.handoff import DEAD, Dispatcher, HandoffSettings, outbox_counts, retry_dead
+    from bot.handoff.outbox import DEAD, Dispatcher, HandoffSettings, outbox_counts, retry_dead
+    from bot.storage.db import session_factory, upgrade
 
     url = Settings.from_env().database_url
     upgrade(url)
@@ -169,7 +169,7 @@ def _cmd_handoff(args: argparse.Namespace) -> int:
     handoff = HandoffSettings.from_env()
     if args.action == "run":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        from bot.logscrub import install
+        from bot.privacy.logscrub import install
 
         install()  # the dispatcher logs delivery errors: mask personal data in them
         dispatcher = Dispatcher(sessions, handoff)
@@ -186,7 +186,7 @@ def _cmd_handoff(args: argparse.Namespace) -> int:
         counts = outbox_counts(session)
         from sqlalchemy import select
 
-        from bot.models import OutboxMessage
+        from bot.storage.models import OutboxMessage
 
         dead = session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD)).all()
         print(json.dumps({"matching_backend": handoff.url or "not configured: waiting for the matching backend",
@@ -199,8 +199,8 @@ def _cmd_handoff(args: argparse.Namespace) -> int:
 def _cmd_broker(args: argparse.Namespace) -> int:
     import getpass
 
-    from bot.db import session_factory, upgrade
-    from bot.users import UserError, create_user
+    from bot.review.users import UserError, create_user
+    from bot.storage.db import session_factory, upgrade
 
     url = Settings.from_env().database_url
     upgrade(url)
@@ -225,8 +225,8 @@ def _cmd_credentials(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
+    from bot.channels.credentials import write_runtime_credentials
     from bot.config import ROOT
-    from bot.credentials import write_runtime_credentials
 
     channels = write_runtime_credentials(ROOT / "credentials.yml", Path(args.out), os.environ)
     print(f"channels: {', '.join(channels)}", file=sys.stderr)

@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from bot.config import ROOT
-from bot.db import get_engine, session_factory, upgrade
+from bot.storage.db import get_engine, session_factory, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -21,12 +21,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot import broker
 from bot.config import Settings
-from bot.db import session_factory
-from bot.handoff import HandoffSettings
-from bot.rasa_client import RasaClient
-from bot.users import SESSION_LIFETIME
+from bot.handoff.outbox import HandoffSettings
+from bot.review import broker
+from bot.review.users import SESSION_LIFETIME
+from bot.runtime.rasa_client import RasaClient
+from bot.storage.db import session_factory
 from bot.web import broker_routes, widget
 from bot.web.security import SecurityHeadersMiddleware, web_secret_key
 
@@ -45,8 +45,8 @@ async def healthz(request: Request) -> Response:
 async def intake_status_callback(request: Request) -> Response:
     """POST /api/intakes/{id}/status from the matching backend, signed like our deliveries but with its own key
     (MATCHING_CALLBACK_SECRET): the key that signs our deliveries must not be able to forge callbacks."""
-    from bot.callbacks import apply_callback
-    from bot.handoff import verify
+    from bot.handoff.callbacks import apply_callback
+    from bot.handoff.outbox import verify
 
     handoff = request.app.state.handoff
     if not handoff.callback_secret:
@@ -70,7 +70,7 @@ async def close_clients(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    from bot.logscrub import install
+    from bot.privacy.logscrub import install
 
     install()  # uvicorn set up its log handlers before it called us: mask personal data in what they write
     settings = settings or Settings.from_env()

@@ -12,13 +12,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from bot import attempts, broker
-from bot.erasure import BROKER, REFERENCE, erase_intake, parse_reference
-from bot.gazetteer import get_gazetteer
-from bot.handoff import DEAD, approve, retry_dead
-from bot.models import BrokerUser, OutboxMessage, as_utc, utcnow
-from bot.themes import load_themes
-from bot.users import (
+from bot.handoff.outbox import DEAD, approve, retry_dead
+from bot.privacy import attempts
+from bot.privacy.erasure import BROKER, REFERENCE, erase_intake, parse_reference
+from bot.review import broker
+from bot.review.users import (
     ACCOUNT_ROLES,
     UserError,
     authenticate,
@@ -27,9 +25,12 @@ from bot.users import (
     end_session,
     start_session,
 )
+from bot.review.workflow import STATUSES, TRANSITIONS, TransitionError, change_status
+from bot.storage.models import BrokerUser, OutboxMessage, as_utc, utcnow
+from bot.structuring.gazetteer import get_gazetteer
+from bot.structuring.themes import load_themes
 from bot.web.i18n import language, texts
 from bot.web.security import csrf_ok, csrf_token, require
-from bot.workflow import STATUSES, TRANSITIONS, TransitionError, change_status
 
 
 def _render(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None,
@@ -53,7 +54,7 @@ def _sessions(request: Request):
 
 
 async def login(request: Request) -> Response:
-    """Sign in. Failures are counted in the database per address and per user name typed (bot/attempts.py);
+    """Sign in. Failures are counted in the database per address and per user name typed (bot/privacy/attempts.py);
     past the limit the answer is 429 without checking the password. Unknown, deactivated and wrong all get the
     same answer."""
     error, wait = None, 0.0

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.rasa_client import RasaUnavailable
+from bot.runtime.rasa_client import RasaUnavailable
 from bot.web.ratelimit import ChatLimits, client_address, trusted_proxies
 
 TOKEN_HEADER = "X-Stadsvraag-Token"

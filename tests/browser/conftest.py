@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.db import session_factory, upgrade
-from bot.intakes import IntakeDraft, submit_intake
-from bot.users import create_user
+from bot.review.users import create_user
+from bot.storage.db import session_factory, upgrade
+from bot.storage.intakes import IntakeDraft, submit_intake
 from tests.e2e.conftest import free_port
 from tests.web.conftest import PASSWORD, XSS
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.db import session_factory
-from bot.runner import Stack
-from bot.training import train_if_stale
+from bot.runtime.runner import Stack
+from bot.runtime.training import train_if_stale
+from bot.storage.db import session_factory
 
 
 def free_port() -> int:

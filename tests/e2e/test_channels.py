@@ -18,10 +18,10 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.config import Settings
-from bot.db import session_factory
-from bot.models import Contact, Intake
-from bot.runner import Stack
-from bot.training import train_if_stale
+from bot.runtime.runner import Stack
+from bot.runtime.training import train_if_stale
+from bot.storage.db import session_factory
+from bot.storage.models import Contact, Intake
 from tests.e2e.conftest import free_port
 from tests.e2e.provider_recorder import BOT_USERNAME, ProviderRecorder
 

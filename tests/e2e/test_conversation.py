@@ -7,10 +7,17 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
-from bot import consent
-from bot.handoff import HandoffSettings, approve
-from bot.models import AnonymousQuestion, ConsentText, Contact, Intake, IntakeEvent, OutboxMessage
-from bot.responses import render
+from bot.conversation.responses import render
+from bot.handoff.outbox import HandoffSettings, approve
+from bot.privacy import consent
+from bot.storage.models import (
+    AnonymousQuestion,
+    ConsentText,
+    Contact,
+    Intake,
+    IntakeEvent,
+    OutboxMessage,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from bot.models import Intake
+from bot.storage.models import Intake
 from bot.web.widget import TOKEN_SALT
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serious_violations
 

@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.db import session_factory, upgrade
-from bot.models import Intake, OutboxMessage
-from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.runner import Stack
-from bot.training import train_if_stale
+from bot.runtime.rasa_client import RasaClient, RasaUnavailable
+from bot.runtime.runner import Stack
+from bot.runtime.training import train_if_stale
+from bot.storage.db import session_factory, upgrade
+from bot.storage.models import Intake, OutboxMessage
 from tests.conftest import _postgres_database
 from tests.e2e.conftest import free_port
 from tests.handoff.receiver import Receiver

@@ -9,8 +9,8 @@ import os
 
 from hypothesis import given, settings
 
-from bot.structure import structure
-from bot.themes import theme_ids
+from bot.structuring.structure import structure
+from bot.structuring.themes import theme_ids
 from tests.fuzz.strategies import messages
 
 STRUCTURE_EXAMPLES = int(os.environ.get("FUZZ_STRUCTURE_EXAMPLES", 3000))

@@ -25,18 +25,18 @@ from markupsafe import escape
 from starlette.testclient import TestClient
 
 from bot.config import Settings
-from bot.db import get_engine, session_factory, upgrade
-from bot.intake_form import (
+from bot.conversation.intake_form import (
     validate_consent_share,
     validate_consent_store,
     validate_description,
     validate_neighbourhood,
     validate_organisation,
 )
-from bot.intakes import MAX_DESCRIPTION, submit_intake
-from bot.models import Intake
-from bot.summary import draft_from_slots
-from bot.users import create_user
+from bot.conversation.summary import draft_from_slots
+from bot.review.users import create_user
+from bot.storage.db import get_engine, session_factory, upgrade
+from bot.storage.intakes import MAX_DESCRIPTION, submit_intake
+from bot.storage.models import Intake
 from bot.web.app import create_app
 from tests.fuzz.strategies import messages
 from tests.web.conftest import PASSWORD, sign_in

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from bot.config import ConfigError, Settings
-from bot.db import session_factory
-from bot.handoff import HandoffSettings, sign_headers
-from bot.models import Intake
-from bot.workflow import change_status
+from bot.handoff.outbox import HandoffSettings, sign_headers
+from bot.review.workflow import change_status
+from bot.storage.db import session_factory
+from bot.storage.models import Intake
 from tests.handoff.conftest import fast_settings
 from tests.handoff.test_handoff import make_intakes
 

@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from bot.config import Settings
-from bot.db import session_factory
-from bot.handoff import (
+from bot.handoff.outbox import (
     DEAD,
     DELIVERED,
     PENDING,
@@ -28,9 +27,10 @@ from bot.handoff import (
     sign_headers,
     submit_confirmed,
 )
-from bot.intakes import IntakeDraft, submit_intake
-from bot.models import Intake, IntakeEvent, OutboxMessage
-from bot.workflow import TransitionError
+from bot.review.workflow import TransitionError
+from bot.storage.db import session_factory
+from bot.storage.intakes import IntakeDraft, submit_intake
+from bot.storage.models import Intake, IntakeEvent, OutboxMessage
 from tests.handoff.conftest import fast_settings, free_port, record_fault
 from tests.handoff.receiver import Receiver
 
@@ -249,7 +249,7 @@ def test_dispatcher_killed_mid_delivery_loses_nothing(secret: str) -> None:
     from tests.conftest import _postgres_database
 
     for url in _postgres_database():
-        from bot.db import upgrade
+        from bot.storage.db import upgrade
 
         upgrade(url)
         receiver = Receiver(secret, behaviour=lambda wid, seen: (200, {}, 2.0 if seen == 0 else 0.0)).start()
@@ -286,7 +286,7 @@ def test_two_dispatchers_on_postgresql_share_the_work(secret: str) -> None:
     from tests.conftest import _postgres_database
 
     for url in _postgres_database():
-        from bot.db import upgrade
+        from bot.storage.db import upgrade
 
         upgrade(url)
         receiver = Receiver(secret, behaviour=lambda wid, seen: (200, {}, 0.02)).start()
@@ -327,7 +327,7 @@ def test_callbacks_are_verified_idempotent_and_recorded(database_url: str, secre
     make_intakes(sessions, settings, 1)
     with sessions.begin() as s:
         intake = s.scalars(select(Intake)).one()
-        from bot.workflow import change_status
+        from bot.review.workflow import change_status
 
         change_status(s, intake, "handed_off", "handoff")
         intake_id = intake.uuid
@@ -364,7 +364,7 @@ ERASED_SCHEMA = json.loads(Path("schemas/intake-erased.v1.json").read_text())
 
 def test_contact_travels_only_with_consent_to_share_and_erasure_is_announced_signed(
         database_url: str, secret: str, receiver: Receiver) -> None:
-    from bot.erasure import BROKER, erase_intake
+    from bot.privacy.erasure import BROKER, erase_intake
 
     sessions = session_factory(database_url)
     settings = fast_settings(receiver.url, secret)

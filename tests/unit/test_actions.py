@@ -12,10 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import actions as a
-from bot import consent
-from bot.db import session_factory
-from bot.models import AnonymousQuestion, Consent, ConsentText, Contact, Intake
-from bot.responses import buttons as response_buttons
+from bot.conversation.responses import buttons as response_buttons
+from bot.privacy import consent
+from bot.storage.db import session_factory
+from bot.storage.models import AnonymousQuestion, Consent, ConsentText, Contact, Intake
 
 SLOTS = ["language", "description", "theme", "theme_confidence", "neighbourhood", "neighbourhood_code",
          "neighbourhood_kind", "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role",
@@ -199,8 +199,8 @@ def test_the_action_server_loads_its_models_at_start_up_not_in_a_turn() -> None:
     import subprocess
     import sys
 
-    probe = ("import actions; from bot.theme_model import get_classifier; from bot.gazetteer import get_gazetteer; "
-             "from bot.language import _detector; "
+    probe = ("import actions; from bot.structuring.theme_model import get_classifier; from bot.structuring.gazetteer import get_gazetteer; "
+             "from bot.structuring.language import _detector; "
              "print(get_classifier.cache_info().currsize, get_gazetteer.cache_info().currsize, "
              "_detector.cache_info().currsize)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

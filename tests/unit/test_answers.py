@@ -1,8 +1,8 @@
-"""How short answers are read (bot/answers.py): as people type them, in Dutch and English."""
+"""How short answers are read (bot/conversation/answers.py): as people type them, in Dutch and English."""
 
 import pytest
 
-from bot import answers
+from bot.conversation import answers
 
 YES = ["ja", "Ja!", "jaa", "jaaaa", "ja hoor", "ja, dat is prima", "Ja graag 😊", "yes", "Yes, that's fine",
        "yse", "yep", "sure thing", "ok", "oké", "prima", "doe maar", "is goed", "akkoord", "👍", "ja, geen probleem",

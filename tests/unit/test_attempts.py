@@ -1,4 +1,4 @@
-"""Failed attempts counted in the database (bot/attempts.py), on real SQLite and PostgreSQL, and the chat
+"""Failed attempts counted in the database (bot/privacy/attempts.py), on real SQLite and PostgreSQL, and the chat
 erasure's tries counted per reference and per contact detail across conversations."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from actions import actions as a
-from bot import attempts
-from bot.attempts import (
+from bot.privacy import attempts
+from bot.privacy.attempts import (
     ERASURE_CONTACT,
     ERASURE_REFERENCE,
     Limit,
@@ -21,9 +21,9 @@ from bot.attempts import (
     record,
     wait_seconds,
 )
-from bot.erasure import MAX_ATTEMPTS
-from bot.intakes import IntakeDraft, submit_intake
-from bot.models import Contact, FailedAttempt, Intake, utcnow
+from bot.privacy.erasure import MAX_ATTEMPTS
+from bot.storage.intakes import IntakeDraft, submit_intake
+from bot.storage.models import Contact, FailedAttempt, Intake, utcnow
 from tests.unit.test_actions import run, tracker
 
 LIMIT = Limit("test", 3, timedelta(minutes=10))

@@ -3,11 +3,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.channels.credentials import active_channels, write_runtime_credentials
 from bot.config import ROOT, ConfigError
-from bot.credentials import active_channels, write_runtime_credentials
 
-TELEGRAM = "bot.channels.StadsvraagTelegramInput"
-TWILIO = "bot.channels.StadsvraagTwilioInput"
+TELEGRAM = "bot.channels.messaging.StadsvraagTelegramInput"
+TWILIO = "bot.channels.messaging.StadsvraagTwilioInput"
 SECRET_TOKEN = "s3cret-Token_" + "x" * 30
 
 

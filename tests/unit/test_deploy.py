@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.config import ROOT
-from bot.db import get_engine, upgrade
+from bot.storage.db import get_engine, upgrade
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.e2e.conftest import free_port
 
@@ -57,7 +57,7 @@ def test_compose_runs_the_app_without_the_database_superuser_or_its_password() -
 def test_compose_redis_requires_a_password_and_every_server_logs_through_the_scrub_filter() -> None:
     assert SERVICES["redis"]["command"] == ["sh", "/usr/local/bin/redis-start.sh"]
     assert "--logging-config_file" in SERVICES["actions"]["command"]  # rasa_sdk's spelling
-    assert "--logging-config-file bot/rasa_logging.yml" in " ".join(SERVICES["rasa"]["command"])
+    assert "--logging-config-file bot/runtime/rasa_logging.yml" in " ".join(SERVICES["rasa"]["command"])
     assert "--log-config" in SERVICES["web"]["command"]
     assert "deploy/endpoints.compose.yml" in " ".join(SERVICES["rasa"]["command"])
     assert SERVICES["retention"]["command"] == ["stadsvraag", "purge", "--daily"]

@@ -14,8 +14,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.db import session_factory
-from bot.erasure import (
+from bot.handoff.outbox import HandoffSettings, approve
+from bot.privacy.erasure import (
     BROKER,
     RESIDENT,
     erase_intake,
@@ -23,10 +23,10 @@ from bot.erasure import (
     mask_names,
     parse_reference,
 )
-from bot.handoff import HandoffSettings, approve
-from bot.intakes import IntakeDraft, submit_intake
-from bot.models import Contact, Intake, IntakeEvent, OutboxMessage
-from bot.tracker_store import ResilientSQLTrackerStore
+from bot.storage.db import session_factory
+from bot.storage.intakes import IntakeDraft, submit_intake
+from bot.storage.models import Contact, Intake, IntakeEvent, OutboxMessage
+from bot.storage.tracker_store import ResilientSQLTrackerStore
 
 ERASED_SCHEMA = json.loads(Path("schemas/intake-erased.v1.json").read_text())
 SETTINGS = HandoffSettings(url=None, secret=None, after="approval", dashboard_url="http://localhost:8000/broker")

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.gazetteer import get_gazetteer
+from bot.structuring.gazetteer import get_gazetteer
 
 
 @pytest.mark.parametrize("text,code", [

@@ -1,6 +1,6 @@
-"""The meaning of each answer in the intake form (bot/intake_form.py)."""
+"""The meaning of each answer in the intake form (bot/conversation/intake_form.py)."""
 
-from bot import intake_form as f
+from bot.conversation import intake_form as f
 
 
 def test_description_prefills_place_urgency_and_timeframe() -> None:
@@ -115,7 +115,7 @@ def test_contact_details() -> None:
 def test_each_consent_is_logged_with_its_moment_and_text_version() -> None:
     from datetime import datetime
 
-    from bot import consent
+    from bot.privacy import consent
 
     out = f.validate_consent_store("Ja, bewaren en delen", {"language": "nl"})
     assert out.slots["consent_store"] is True and out.slots["consent_share"] is True
@@ -234,7 +234,7 @@ def test_a_labelled_message_fills_every_labelled_field() -> None:
 
 
 def test_a_worker_keeps_their_details_for_the_next_question() -> None:
-    from bot.summary import channel_name, slots_kept_for_next_intake
+    from bot.conversation.summary import channel_name, slots_kept_for_next_intake
 
     assert "contact_name" in slots_kept_for_next_intake({"asker_role": "neighbourhood_worker"})
     assert slots_kept_for_next_intake({"asker_role": "resident"}) == ()

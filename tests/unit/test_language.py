@@ -1,6 +1,6 @@
 import pytest
 
-from bot.language import EN, NL, choose_language, detect, explicit_request
+from bot.structuring.language import EN, NL, choose_language, detect, explicit_request
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -15,8 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import ROOT
-from bot.db import get_engine
-from bot.logscrub import ScrubFilter, install, sender_ref
+from bot.privacy.logscrub import ScrubFilter, install, sender_ref
+from bot.runtime.runner import LOGGING_CONFIG
+from bot.storage.db import get_engine
 
 EMAIL, PHONE = "sanne@example.nl", "0612345678"
 
@@ -25,7 +26,7 @@ def test_the_logging_config_scrubs_messages_tracebacks_and_the_servers_own_logge
     program = f"""
 import logging
 from rasa_sdk.utils import configure_logging_from_input_file, update_sanic_log_level
-configure_logging_from_input_file({str(ROOT / "bot" / "rasa_logging.yml")!r})  # as rasa_sdk does: errors ignored
+configure_logging_from_input_file({str(LOGGING_CONFIG)!r})  # as rasa_sdk does: errors ignored
 update_sanic_log_level()  # what the action server does next: Sanic's loggers stop propagating
 assert any(type(f).__name__ == "ScrubFilter" for h in logging.getLogger().handlers for f in h.filters), "not loaded"
 try:
@@ -57,7 +58,7 @@ def test_sql_errors_do_not_quote_their_parameters(tmp_path: Path) -> None:
 
 def test_the_web_app_scrubs_what_uvicorn_logs(tmp_path: Path) -> None:
     from bot.config import Settings
-    from bot.db import upgrade
+    from bot.storage.db import upgrade
     from bot.web.app import create_app
 
     out = io.StringIO()

@@ -2,8 +2,8 @@ import logging
 
 import pytest
 
-from bot import intake_form as f
-from bot.privacy import ScrubFilter, scrub
+from bot.conversation import intake_form as f
+from bot.privacy.scrub import ScrubFilter, scrub
 
 
 @pytest.mark.parametrize("text,kinds,masked", [

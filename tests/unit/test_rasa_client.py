@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.runtime.rasa_client import RasaClient, RasaUnavailable
 
 
 class Replica:

@@ -1,4 +1,4 @@
-"""bot/rasa_entry.py: Rasa's action-response check, made cheap, accepts and rejects exactly what Rasa's does; kept
+"""bot/runtime/rasa_entry.py: Rasa's action-response check, made cheap, accepts and rejects exactly what Rasa's does; kept
 HTTP sessions to the action server."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import rasa_entry
+from bot.runtime import rasa_entry
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import redis
 from starlette.testclient import TestClient
 
 from bot.config import ConfigError, Settings
-from bot.db import upgrade
+from bot.storage.db import upgrade
 from bot.web.app import create_app
 from bot.web.ratelimit import KEY_PREFIX, ChatLimits, MemoryWindow, client_address, trusted_proxies
 from bot.web.widget import TOKEN_HEADER

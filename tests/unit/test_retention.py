@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from bot.handoff import DELIVERED, HandoffSettings, approve
-from bot.intakes import IntakeDraft, submit_intake
-from bot.models import Contact, Intake, IntakeEvent, OutboxMessage, utcnow
-from bot.retention import Retention, person_export, purge
-from bot.workflow import change_status
+from bot.handoff.outbox import DELIVERED, HandoffSettings, approve
+from bot.privacy.retention import Retention, person_export, purge
+from bot.review.workflow import change_status
+from bot.storage.intakes import IntakeDraft, submit_intake
+from bot.storage.models import Contact, Intake, IntakeEvent, OutboxMessage, utcnow
 
 STADSVRAAG = str(Path(sys.executable).parent / "stadsvraag")
 SETTINGS = HandoffSettings(url=None, secret=None, after="approval", dashboard_url="http://localhost:8000/broker")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings, hide_password
-from bot.handoff import HandoffSettings
+from bot.handoff.outbox import HandoffSettings
 
 
 def test_handoff_settings_hide_both_secrets() -> None:

@@ -5,9 +5,9 @@ import json
 
 from sqlalchemy import func, inspect, select
 
-from bot.db import get_engine, upgrade
-from bot.intakes import IntakeDraft, export_jsonl, submit_intake
-from bot.models import Contact, Intake, IntakeEvent
+from bot.storage.db import get_engine, upgrade
+from bot.storage.intakes import IntakeDraft, export_jsonl, submit_intake
+from bot.storage.models import Contact, Intake, IntakeEvent
 
 
 def _draft(**kw) -> IntakeDraft:  # type: ignore[no-untyped-def]

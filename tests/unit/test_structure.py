@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.structure import structure, structure_many
-from bot.theme_model import get_classifier
-from bot.themes import theme_ids
+from bot.structuring.structure import structure, structure_many
+from bot.structuring.theme_model import get_classifier
+from bot.structuring.themes import theme_ids
 
 STADSVRAAG = str(Path(sys.executable).parent / "stadsvraag")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from bot.theme_model import PROPOSE_THRESHOLD, get_classifier, topic_hits
-from bot.themes import theme_ids
+from bot.structuring.theme_model import PROPOSE_THRESHOLD, get_classifier, topic_hits
+from bot.structuring.themes import theme_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("theme_real", ROOT / "bench/theme_real.py")
@@ -79,8 +79,8 @@ def test_no_training_example_is_a_near_copy_of_a_real_question() -> None:
     from rapidfuzz import fuzz, process
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from bot.text import fold
-    from bot.theme_model import load_examples
+    from bot.structuring.text import fold
+    from bot.structuring.theme_model import load_examples
 
     real = [fold(it["text"]) for it in theme_real.load_items()]
     own = [fold(t) for t in load_examples()[0]]

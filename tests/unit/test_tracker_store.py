@@ -13,8 +13,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
-from bot import tracker_store as module
-from bot.tracker_store import ResilientSQLTrackerStore
+from bot.storage import tracker_store as module
+from bot.storage.tracker_store import ResilientSQLTrackerStore
 
 DOMAIN = Domain.from_dict({"slots": {"description": {"type": "text", "mappings": [{"type": "custom"}]},
                                      "forget_conversation": {"type": "bool", "mappings": [{"type": "custom"}]}}})

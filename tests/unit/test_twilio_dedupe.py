@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.channels import SeenMessages
+from bot.channels.messaging import SeenMessages
 from tests.services import PrivateRedis
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, in
 from starlette.testclient import TestClient
 
 from bot.config import Settings
-from bot.db import get_engine, session_factory
+from bot.storage.db import get_engine, session_factory
 from bot.web.app import create_app
 from bot.web.widget import TOKEN_HEADER, TOKEN_SALT
 from tests.e2e.conftest import free_port

@@ -7,9 +7,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.config import Settings
-from bot.db import session_factory
-from bot.intakes import IntakeDraft, submit_intake
-from bot.users import create_user
+from bot.review.users import create_user
+from bot.storage.db import session_factory
+from bot.storage.intakes import IntakeDraft, submit_intake
 from bot.web.app import create_app
 
 PASSWORD = "correct horse battery"

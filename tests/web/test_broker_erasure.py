@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.config import ROOT
-from bot.db import session_factory
-from bot.erasure import BROKER, EVENT_ERASED
-from bot.handoff import EVENT_READY
-from bot.intakes import IntakeDraft, submit_intake
-from bot.models import Contact, Intake, IntakeEvent, OutboxMessage
+from bot.handoff.outbox import EVENT_READY
+from bot.privacy.erasure import BROKER, EVENT_ERASED
+from bot.storage.db import session_factory
+from bot.storage.intakes import IntakeDraft, submit_intake
+from bot.storage.models import Contact, Intake, IntakeEvent, OutboxMessage
 from tests.web.conftest import csrf_of
 
 NAME, EMAIL = "Sanne de Vries", "sanne@example.nl"

@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.db import session_factory
-from bot.models import Intake, IntakeEvent, OutboxMessage
+from bot.storage.db import session_factory
+from bot.storage.models import Intake, IntakeEvent, OutboxMessage
 from tests.web.conftest import csrf_of, sign_in
 
 PAGES = ["/broker/", "/broker/overview", "/broker/export.csv"]
@@ -161,10 +161,10 @@ def test_sign_out(broker_client) -> None:  # type: ignore[no-untyped-def]
 def test_intake_page_shows_each_consent_with_its_moment_and_text_version(broker_client, database_url: str) -> None:  # type: ignore[no-untyped-def]
     from datetime import datetime, timezone
 
-    from bot import consent
-    from bot.consent import ConsentRecord
-    from bot.db import session_factory
-    from bot.intakes import IntakeDraft, submit_intake
+    from bot.privacy import consent
+    from bot.privacy.consent import ConsentRecord
+    from bot.storage.db import session_factory
+    from bot.storage.intakes import IntakeDraft, submit_intake
 
     at = datetime(2026, 11, 23, 14, 5, tzinfo=timezone.utc)
     records = [ConsentRecord(kind, given, at, consent.question(kind, "nl").version, "nl")
@@ -179,8 +179,8 @@ def test_intake_page_shows_each_consent_with_its_moment_and_text_version(broker_
 
 
 def test_overview_counts_questions_that_could_not_be_kept(broker_client, database_url: str) -> None:  # type: ignore[no-untyped-def]
-    from bot.db import session_factory
-    from bot.intakes import IntakeDraft, record_anonymous
+    from bot.storage.db import session_factory
+    from bot.storage.intakes import IntakeDraft, record_anonymous
 
     html = broker_client.get("/broker/overview").text
     assert "alleen geteld, zonder tekst): <strong>0</strong>" in html and html.count("<svg") == 4

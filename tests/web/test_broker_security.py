@@ -19,9 +19,9 @@ from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from bot.config import ConfigError, Settings, parse_bool
-from bot.db import session_factory
-from bot.models import BrokerUser, Intake, WebSession, utcnow
-from bot.users import SESSION_IDLE, set_role
+from bot.review.users import SESSION_IDLE, set_role
+from bot.storage.db import session_factory
+from bot.storage.models import BrokerUser, Intake, WebSession, utcnow
 from bot.web.app import create_app
 from tests.web.conftest import PASSWORD, csrf_of, sign_in
 
