@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.handoff.outbox import SCHEMA_VERSION, HandoffSettings, build_payload
 from bot.privacy.contact import normalise_email, normalise_phone
 from bot.privacy.scrub import scrub
+from bot.storage import transcripts
 from bot.storage.models import Contact, Intake, IntakeEvent, OutboxMessage, as_utc, utcnow
 
 EVENT_ERASED = "intake.erased"
@@ -91,9 +92,7 @@ def _clean(value: str | None, names: list[str]) -> str | None:
 
 def delete_transcript(session: Session, sender_id: str | None) -> int:
     """Delete the Rasa tracker events of one conversation (when the tracker store shares this database)."""
-    if not sender_id or not inspect(session.connection()).has_table("events"):
-        return 0
-    return session.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender_id}).rowcount or 0
+    return transcripts.delete_conversation(session, sender_id)
 
 
 def strip_contact(payload: str) -> str | None:

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, inspect, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.handoff.outbox import DELIVERED, HandoffSettings
 from bot.privacy.erasure import anonymise, strip_contact
+from bot.storage import transcripts
 from bot.storage.intakes import intake_as_dict
 from bot.storage.models import Contact, Intake, IntakeEvent, OutboxMessage, as_utc, utcnow
 
@@ -56,15 +57,10 @@ def purge(session: Session, retention: Retention, now: datetime | None = None,
     now = now or utcnow()
     counts = {"transcript_events": 0, "unfinished_conversation_events": 0, "contacts": 0, "intakes_anonymised": 0,
               "open_intakes_anonymised": 0, "outbox_contacts_removed": 0}
-    if inspect(session.connection()).has_table("events"):
-        cutoff = (now - timedelta(days=retention.transcript_days)).timestamp()
-        counts["transcript_events"] = session.execute(
-            text("DELETE FROM events WHERE timestamp < :cutoff"), {"cutoff": cutoff}).rowcount or 0
-        idle = (now - timedelta(hours=retention.unfinished_hours)).timestamp()
-        counts["unfinished_conversation_events"] = session.execute(text(
-            "DELETE FROM events WHERE sender_id IN (SELECT sender_id FROM events GROUP BY sender_id "
-            "HAVING max(timestamp) < :idle) AND sender_id NOT IN "
-            "(SELECT sender_id FROM intakes WHERE sender_id IS NOT NULL)"), {"idle": idle}).rowcount or 0
+    counts["transcript_events"] = transcripts.delete_before(
+        session, (now - timedelta(days=retention.transcript_days)).timestamp())
+    counts["unfinished_conversation_events"] = transcripts.delete_unfinished(
+        session, (now - timedelta(hours=retention.unfinished_hours)).timestamp())
     done = select(IntakeEvent.intake_id).where(IntakeEvent.kind == RETENTION_KIND)
     ended_at = (select(IntakeEvent.intake_id, func.max(IntakeEvent.at).label("at"))
                 .where(IntakeEvent.kind == "status", IntakeEvent.new_value.in_(ENDED))
@@ -111,7 +107,6 @@ def person_export(session: Session, who: str) -> dict[str, Any]:
         conditions.append(Contact.phone == phone)
     contacts = session.scalars(select(Contact).where(or_(*conditions))).all() if conditions else []
     result: dict[str, Any] = {"query": who, "contacts": [], "intakes": [], "transcripts": {}}
-    has_events = inspect(session.get_bind()).has_table("events")
     for contact in contacts:
         intake = session.get(Intake, contact.intake_id)
         result["contacts"].append({"name": contact.name, "email": contact.email, "phone": contact.phone,
@@ -119,8 +114,8 @@ def person_export(session: Session, who: str) -> dict[str, Any]:
         if intake is None:
             continue
         result["intakes"].append(intake_as_dict(intake))
-        if has_events and intake.sender_id and intake.sender_id not in result["transcripts"]:
-            rows = session.execute(text("SELECT type_name, timestamp, data FROM events WHERE sender_id = :s "
-                                        "AND type_name IN ('user', 'bot') ORDER BY id"), {"s": intake.sender_id}).all()
-            result["transcripts"][intake.sender_id] = [{"who": t, "at": ts, "event": d} for t, ts, d in rows]
+        if intake.sender_id and intake.sender_id not in result["transcripts"]:
+            result["transcripts"][intake.sender_id] = [
+                {"who": e.type_name, "at": e.timestamp, "event": e.data}
+                for e in transcripts.conversation(session, intake.sender_id)]
     return result

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, inspect, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.review.workflow import STATUSES
+from bot.storage import transcripts
 from bot.storage.models import AnonymousQuestion, Intake, IntakeEvent, OutboxMessage, utcnow
 from bot.structuring.gazetteer import get_gazetteer
 from bot.structuring.themes import get_theme, theme_ids
@@ -126,13 +127,8 @@ class Turn:
 
 def transcript(session: Session, sender_id: str | None) -> list[Turn]:
     """The conversation from Rasa's SQL tracker store (table `events`), when it shares our database."""
-    if not sender_id or not inspect(session.get_bind()).has_table("events"):
-        return []
-    rows = session.execute(text(
-        "SELECT type_name, timestamp, intent_name, action_name, data FROM events "
-        "WHERE sender_id = :sid AND type_name IN ('user', 'bot', 'action') ORDER BY id"), {"sid": sender_id}).all()
     turns: list[Turn] = []
-    for type_name, ts, intent, action, data in rows:
+    for type_name, ts, intent, action, data in transcripts.conversation(session, sender_id, ("user", "bot", "action")):
         at = datetime.fromtimestamp(ts, timezone.utc) if ts else None
         if type_name == "action":
             if action == "action_default_fallback" and turns:

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 import httpx
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import inspect, text
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.runtime.rasa_client import RasaUnavailable
+from bot.storage import transcripts
 from bot.web.ratelimit import ChatLimits, client_address, trusted_proxies
 
 TOKEN_HEADER = "X-Stadsvraag-Token"
@@ -219,14 +219,10 @@ def read_history(sessions: sessionmaker, conversation_id: str, limit: int = MAX_
     messages just before it, or left out when no such button is found.
     """
     with sessions() as session:
-        if not inspect(session.get_bind()).has_table("events"):
-            return []
-        rows = session.execute(text(
-            "SELECT type_name, data FROM events WHERE sender_id = :sid AND type_name IN ('user', 'bot') "
-            "ORDER BY id DESC LIMIT :limit"), {"sid": conversation_id, "limit": limit}).all()
+        events = transcripts.conversation(session, conversation_id, last=limit)
     turns: list[dict[str, Any]] = []
     offered: list[dict[str, Any]] = []  # buttons of the bot messages since the last user message
-    for type_name, data in reversed(rows):
+    for type_name, data in ((e.type_name, e.data) for e in events):
         try:
             event = json.loads(data) if data else {}
         except ValueError:
