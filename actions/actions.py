@@ -13,18 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import UNCLEAR_SLOT, DomainFormValidationAction
-from bot.config import Settings
+from bot.channels.names import channel_name
+from bot.config import HandoffSettings, Settings
 from bot.conversation import asking, erasure_form, intake_form
 from bot.conversation.fields import FIELD_RESETS, field_from_text
 from bot.conversation.responses import buttons as response_buttons
-from bot.conversation.summary import (
-    INTAKE_SLOTS,
-    channel_name,
-    draft_from_slots,
-    slots_kept_for_next_intake,
-    summary_values,
-)
-from bot.handoff.outbox import HandoffSettings, submit_confirmed
+from bot.conversation.slots import INTAKE_SLOTS, slots_kept_for_next_intake
+from bot.conversation.summary import draft_from_slots, summary_values
+from bot.handoff.outbox import submit_confirmed
 from bot.privacy import erasure
 from bot.privacy.attempts import ERASURE_CONTACT, ERASURE_REFERENCE, forget, guard
 from bot.privacy.logscrub import sender_ref

@@ -22,14 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bot.handoff.outbox import (  # noqa: E402
-    DELIVERED,
-    Dispatcher,
-    HandoffSettings,
-    approve,
-    outbox_counts,
-    sign_headers,
-)
+from bot.config import HandoffSettings  # noqa: E402
+from bot.handoff.delivery import Dispatcher  # noqa: E402
+from bot.handoff.outbox import DELIVERED, approve, outbox_counts  # noqa: E402
+from bot.handoff.signing import sign_headers  # noqa: E402
 from bot.storage.db import session_factory, upgrade  # noqa: E402
 from bot.storage.intakes import IntakeDraft, submit_intake  # noqa: E402
 from tests.conftest import _postgres_database  # noqa: E402

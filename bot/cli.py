@@ -9,6 +9,15 @@ import sys
 from bot.config import ConfigError, Settings
 
 
+def _database() -> str:
+    """The configured database's URL, with its schema brought up to date (every command that uses it)."""
+    from bot.storage.db import upgrade
+
+    url = Settings.from_env().database_url
+    upgrade(url)
+    return url
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from bot.runtime.training import train_if_stale
 
@@ -24,9 +33,7 @@ def _cmd_model_path(args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from bot.storage.db import upgrade
-
-    upgrade(Settings.from_env().database_url)
+    _database()
     print("==> database schema up to date")
     return 0
 
@@ -40,7 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_web(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = Settings.from_env()
+    settings = Settings.from_env().check()
     uvicorn.run("bot.web.app:create_app", factory=True, host=settings.web_host, port=settings.web_port,
                 log_level="warning", ws="none")
     return 0
@@ -51,16 +58,16 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     `stadsvraag run` use the loop. A failed run (database unreachable) is retried within the hour, not fatal."""
     import time
 
-    from bot.privacy.retention import Retention, purge
-    from bot.storage.db import session_factory, upgrade
+    from bot.config import RetentionSettings
+    from bot.privacy.retention import purge
+    from bot.storage.db import session_factory
 
     every = 24 * 3600.0 if args.daily else args.every
-    url = Settings.from_env().database_url
-    upgrade(url)
+    url = _database()
     while True:
         try:
             with session_factory(url).begin() as session:
-                counts = purge(session, Retention.from_env())
+                counts = purge(session, RetentionSettings.from_env())
             print(json.dumps(counts), flush=True)
             pause = every
         except Exception as exc:  # noqa: BLE001 - only in the loop; the message names the kind, never the data
@@ -78,11 +85,11 @@ def _on_intake(reference: str, change) -> int:
 
     `change` returns the line to print, or raises ValueError with the reason it cannot be done.
     """
-    from bot.handoff.outbox import HandoffSettings, find_intake
-    from bot.storage.db import session_factory, upgrade
+    from bot.config import HandoffSettings
+    from bot.storage.db import session_factory
+    from bot.storage.intakes import find_intake
 
-    url = Settings.from_env().database_url
-    upgrade(url)
+    url = _database()
     handoff = HandoffSettings.from_env()
     with session_factory(url).begin() as session:
         intake = find_intake(session, reference, lock=True)
@@ -110,13 +117,12 @@ def _cmd_erase(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from bot.storage.db import session_factory, upgrade
+    from bot.storage.db import session_factory
     from bot.storage.intakes import export_jsonl
 
-    url = Settings.from_env().database_url
-    upgrade(url)
+    url = _database()
     if args.person:
-        from bot.privacy.retention import person_export
+        from bot.privacy.access import person_export
 
         with session_factory(url)() as session:
             print(json.dumps(person_export(session, args.person), ensure_ascii=False, indent=2, default=str))
@@ -160,11 +166,12 @@ def _cmd_handoff(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from bot.handoff.outbox import DEAD, Dispatcher, HandoffSettings, outbox_counts, retry_dead
-    from bot.storage.db import session_factory, upgrade
+    from bot.config import HandoffSettings
+    from bot.handoff.delivery import Dispatcher
+    from bot.handoff.outbox import DEAD, outbox_counts, retry_dead
+    from bot.storage.db import session_factory
 
-    url = Settings.from_env().database_url
-    upgrade(url)
+    url = _database()
     sessions = session_factory(url)
     handoff = HandoffSettings.from_env()
     if args.action == "run":
@@ -200,10 +207,9 @@ def _cmd_broker(args: argparse.Namespace) -> int:
     import getpass
 
     from bot.review.users import UserError, create_user
-    from bot.storage.db import session_factory, upgrade
+    from bot.storage.db import session_factory
 
-    url = Settings.from_env().database_url
-    upgrade(url)
+    url = _database()
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

@@ -7,8 +7,10 @@ value stops the program with a message that names the fix.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +86,30 @@ class Settings:
             return self.web_https_only
         return self.web_host.strip().strip("[]").lower() not in LOOPBACK_HOSTS
 
+    # The sections below read the same environment when asked for, so a test or a command that changes one
+    # variable sees it; `check` reads them all at start-up, so a wrong value stops the program there.
+    @property
+    def handoff(self) -> HandoffSettings:
+        return HandoffSettings.from_env()
+
+    @property
+    def retention(self) -> RetentionSettings:
+        return RetentionSettings.from_env()
+
+    @property
+    def web(self) -> WebSettings:
+        return WebSettings.from_env()
+
+    @property
+    def keys(self) -> Keys:
+        return Keys.from_env()
+
+    def check(self) -> Settings:
+        """Every section read once, so a malformed value stops start-up with a message naming the fix."""
+        for section in (HandoffSettings, RetentionSettings, WebSettings, Keys):
+            section.from_env()
+        return self
+
     @property
     def rasa_replicas(self) -> list[str]:
         """Every Rasa server the web app may talk to (production mode runs two)."""
@@ -112,11 +138,153 @@ class Settings:
         )
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, what: str = "a port number") -> int:
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
         return int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number. Fix: set {name} to a port number.") from None
+        raise ConfigError(f"{name}={raw!r} is not a number. Fix: set {name} to {what}, "
+                          "or leave it unset for the default.") from None
+
+
+# ---------------------------------------------------------------- handoff to the matching backend
+
+AFTER_APPROVAL, AFTER_CONFIRMATION = "approval", "confirmation"
+SECRET_HINT = ("Fix: set MATCHING_BACKEND_SECRET to 'whsec_' followed by base64 of at least 24 random bytes, e.g. "
+               "python -c \"import base64,secrets;print('whsec_'+base64.b64encode(secrets.token_bytes(32)).decode())\"")
+CALLBACK_SECRET_HINT = SECRET_HINT.replace("MATCHING_BACKEND_SECRET", "MATCHING_CALLBACK_SECRET")
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    url: str | None
+    secret: str | None = field(repr=False)  # signs our deliveries to the matching backend; never in a repr
+    after: str
+    dashboard_url: str
+    # Verifies the backend's callbacks. A key of its own, so a leak on either side (our outbox, their callback
+    # sender) cannot be used to forge the other direction; no fallback to `secret`: callbacks answer 503 without it.
+    callback_secret: str | None = field(default=None, repr=False)
+    timeout: float = 10.0
+    backoff_base: float = 2.0
+    backoff_cap: float = 3600.0
+    retry_window: float = 48 * 3600.0  # keep retrying for at least 24 hours
+    lease: float = 60.0
+    poll: float = 1.0
+    batch: int = 20
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HandoffSettings:
+        env = os.environ if env is None else env
+        url = env.get("MATCHING_BACKEND_URL") or None
+        secret = env.get("MATCHING_BACKEND_SECRET") or None
+        if url and not url.startswith(("https://", "http://")):
+            raise ConfigError(f"MATCHING_BACKEND_URL {url!r} is not an http(s) URL. Fix: use https://host/path")
+        if url and url.startswith("http://") and not _is_local(url) and env.get("MATCHING_ALLOW_HTTP") != "1":
+            raise ConfigError("MATCHING_BACKEND_URL must use https outside localhost. Fix: use https://")
+        if url and not secret:
+            raise ConfigError("MATCHING_BACKEND_URL is set but MATCHING_BACKEND_SECRET is not. " + SECRET_HINT)
+        if secret:
+            webhook_key(secret)  # fails fast on a malformed secret
+        callback_secret = env.get("MATCHING_CALLBACK_SECRET") or None
+        if callback_secret:
+            webhook_key(callback_secret, "MATCHING_CALLBACK_SECRET")
+            if callback_secret == secret:
+                raise ConfigError("MATCHING_CALLBACK_SECRET equals MATCHING_BACKEND_SECRET: use a separate key for "
+                                  "callbacks. " + CALLBACK_SECRET_HINT)
+        after = env.get("HANDOFF_AFTER", AFTER_APPROVAL)
+        if after not in (AFTER_APPROVAL, AFTER_CONFIRMATION):
+            raise ConfigError(f"HANDOFF_AFTER={after!r}. Fix: use 'approval' (default) or 'confirmation'.")
+
+        def num(name: str, default: float) -> float:
+            try:
+                return float(env.get(name, default))
+            except ValueError:
+                raise ConfigError(f"{name}={env.get(name)!r} is not a number. Fix: set {name} to a number of "
+                                  "seconds, or leave it unset for the default.") from None
+
+        return cls(url=url, secret=secret, after=after, callback_secret=callback_secret,
+                   dashboard_url=env.get("DASHBOARD_URL", "http://localhost:8000/broker").rstrip("/"),
+                   timeout=num("HANDOFF_TIMEOUT", 10.0), backoff_base=num("HANDOFF_BACKOFF_BASE", 2.0),
+                   backoff_cap=num("HANDOFF_BACKOFF_CAP", 3600.0),
+                   retry_window=num("HANDOFF_RETRY_WINDOW", 48 * 3600.0), lease=num("HANDOFF_LEASE", 60.0),
+                   poll=num("HANDOFF_POLL", 1.0), batch=int(num("HANDOFF_BATCH", 20)))
+
+
+def _is_local(url: str) -> bool:
+    host = (urlsplit(url).hostname or "")
+    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
+
+
+
+def webhook_key(secret: str, name: str = "MATCHING_BACKEND_SECRET") -> Any:
+    """The signing key of a Standard Webhooks secret; a malformed secret stops the program naming the fix."""
+    from standardwebhooks import Webhook
+
+    hint = SECRET_HINT.replace("MATCHING_BACKEND_SECRET", name)
+    if not secret.startswith("whsec_"):
+        raise ConfigError(f"{name} does not start with 'whsec_'. " + hint)
+    try:
+        wh = Webhook(secret)
+    except Exception:
+        raise ConfigError(f"{name} is not valid base64 after 'whsec_'. " + hint) from None
+    if len(wh._whsecret) < 24:
+        raise ConfigError(f"{name} is too short. " + hint)
+    return wh
+
+
+
+# ---------------------------------------------------------------- retention (bot/privacy/retention.py)
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    transcript_days: int = 28
+    contact_days: int = 365
+    unfinished_hours: int = 48
+    open_days: int = 730
+
+    @classmethod
+    def from_env(cls) -> RetentionSettings:
+        hint = "a whole number of {}"
+        return cls(transcript_days=_int("RETENTION_TRANSCRIPT_DAYS", 28, hint.format("days")),
+                   contact_days=_int("RETENTION_CONTACT_DAYS", 365, hint.format("days")),
+                   unfinished_hours=_int("RETENTION_UNFINISHED_HOURS", 48, hint.format("hours")),
+                   open_days=_int("RETENTION_OPEN_DAYS", 730, hint.format("days")))
+
+
+# ---------------------------------------------------------------- web app, widget and keys
+
+@dataclass(frozen=True)
+class WebSettings:
+    secret_key: str | None = field(default=None, repr=False)  # signs the dashboard's cookies and chat tokens
+    widget_origins: frozenset[str] = frozenset()  # sites that may embed the chat widget (CORS)
+    trusted_proxies: str = ""  # parsed by bot/web/ratelimit.trusted_proxies
+    chat_sessions_per_ip: int = 20
+    chat_messages_per_ip: int = 120
+    chat_messages_per_conversation: int = 20
+    chat_memory_keys: int = 50_000
+
+    @classmethod
+    def from_env(cls) -> WebSettings:
+        per = "a whole number of requests per minute"
+        return cls(secret_key=os.environ.get("WEB_SECRET_KEY") or None,
+                   widget_origins=frozenset(o.strip().rstrip("/") for o in os.environ.get("WIDGET_ORIGINS", "").split(",")
+                                            if o.strip()),
+                   trusted_proxies=os.environ.get("WEB_TRUSTED_PROXIES", ""),
+                   chat_sessions_per_ip=_int("CHAT_LIMIT_SESSIONS_PER_IP", 20, per),
+                   chat_messages_per_ip=_int("CHAT_LIMIT_PER_IP", 120, per),
+                   chat_messages_per_conversation=_int("CHAT_LIMIT_PER_CONVERSATION", 20, per),
+                   chat_memory_keys=_int("CHAT_LIMIT_MEMORY_KEYS", 50_000, "a whole number of keys"))
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Keys for hashing personal data in tables and logs; unset, a built-in or per-process key is used."""
+    attempts: bytes = field(default=b"", repr=False)  # failed sign-in and erasure attempts (bot/privacy/attempts.py)
+    log_hash: bytes = field(default=b"", repr=False)  # conversation ids in log lines (bot/privacy/logscrub.py)
+
+    @classmethod
+    def from_env(cls) -> Keys:
+        return cls(attempts=os.environ.get("ATTEMPTS_KEY", "").encode(),
+                   log_hash=(os.environ.get("LOG_HASH_KEY") or os.environ.get("WEB_SECRET_KEY") or "").encode())

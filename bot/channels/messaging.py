@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from collections import OrderedDict
 from typing import Any
 
@@ -25,6 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.channels.credentials import check_telegram_secret_token
+from bot.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class StadsvraagTwilioInput(TwilioInput):
 
         webhook: Blueprint = super().blueprint(on_new_message)
         validator = RequestValidator(self.auth_token)
-        seen = SeenMessages(os.environ.get("REDIS_URL") or None)
+        seen = SeenMessages(Settings.from_env().redis_url)
 
         @webhook.middleware("request")
         async def check_signature(request: Request):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from bot.structuring.labelled import LABELS
 from bot.structuring.text import fold
 
-# field -> words that name it, Dutch and English (folded)
+# field -> words that name it, Dutch and English (folded): the labels of a labelled message
+# (bot/structuring/labelled.py), and the other words people use when they ask to change a field
 FIELD_WORDS: dict[str, tuple[str, ...]] = {
-    "description": ("beschrijving", "vraag", "omschrijving", "tekst", "description", "question", "text", "problem", "probleem"),
-    "theme": ("thema", "onderwerp", "theme", "topic", "category", "categorie"),
-    "neighbourhood": ("buurt", "wijk", "plek", "locatie", "plaats", "neighbourhood", "neighborhood", "area", "district", "location", "place"),
-    "urgency": ("urgentie", "haast", "dringend", "spoed", "deadline", "termijn", "urgency", "urgent", "priority", "timeframe"),
+    "description": (*LABELS["description"], "tekst", "text"),
+    "theme": (*LABELS["theme"], "category", "categorie"),
+    "neighbourhood": (*LABELS["neighbourhood"], "plaats", "district"),
+    "urgency": (*LABELS["urgency"], "dringend", "spoed", "urgent", "timeframe"),
     "asker_role": ("rol", "wie ik ben", "functie", "organisatie", "role", "organisation", "organization"),
     "consent": ("toestemming", "bewaren", "delen", "consent", "permission", "share"),
     "contact": ("contact", "naam", "e mail", "email", "mail", "telefoon", "telefoonnummer", "nummer", "name", "phone", "number"),

@@ -10,14 +10,6 @@ from bot.storage.intakes import IntakeDraft
 from bot.structuring.gazetteer import get_gazetteer
 from bot.structuring.themes import get_theme
 
-INTAKE_SLOTS = (
-    "description", "description_flags", "theme", "theme_confidence", "theme_suggestion", "theme_alternatives", "theme_stage", "neighbourhood", "neighbourhood_code", "neighbourhood_kind",
-    "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role", "organisation",
-    "consent_store", "consent_share", "contact_consent", "consent_log", "contact_name", "contact_details",
-    "field_understood", "details", "confirmed", "summary_stage", "organisation_skipped", "question_given",
-    "consents_kept", "consent_question",
-)
-
 
 def place_label(slots: dict[str, Any], language: str | None) -> str:
     kind, code = slots.get("neighbourhood_kind"), slots.get("neighbourhood_code")
@@ -106,21 +98,3 @@ def draft_from_slots(slots: dict[str, Any], language: str, channel: str, sender_
         contact_email=details if details and "@" in details else None,
         contact_phone=details if details and "@" not in details else None,
     )
-
-
-# A worker answers the consent questions once per conversation; they apply to each next question,
-# with the moment and text version of the original answer.
-WORKER_SLOTS = ("asker_role", "organisation", "consent_store", "consent_share", "contact_consent", "consent_log",
-                "contact_name", "contact_details")
-
-
-def slots_kept_for_next_intake(slots: dict[str, Any]) -> tuple[str, ...]:
-    """A neighbourhood worker logs several questions: their own details are not asked again."""
-    return WORKER_SLOTS if slots.get("asker_role") == "neighbourhood_worker" else ()
-
-
-def channel_name(input_channel: str | None, sender_id: str | None) -> str:
-    """The channel stored on the intake; WhatsApp arrives through Twilio as whatsapp:+31..."""
-    if input_channel == "twilio" and (sender_id or "").startswith("whatsapp:"):
-        return "whatsapp"
-    return input_channel or "rest"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.handoff.outbox import find_intake
 from bot.review import workflow
+from bot.storage.intakes import find_intake
 from bot.storage.models import InboundWebhook, IntakeEvent
 
 BACKEND_STATUSES = ("received", "matched", "in_course", "results_delivered", "declined")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.config import Keys
 from bot.storage.models import FailedAttempt, as_utc, utcnow
 
 KEEP = timedelta(days=2)  # longer than every window below
@@ -48,7 +48,7 @@ ERASURE_CONTACT = Limit("erasure_contact", 3, timedelta(hours=24))  # per e-mail
 
 def hash_key(kind: str, key: str) -> str:
     """The stored form of a key: keyed, so a copy of the table does not reveal e-mail addresses by guessing."""
-    secret = os.environ.get("ATTEMPTS_KEY", "").encode() or _DEFAULT_KEY
+    secret = Keys.from_env().attempts or _DEFAULT_KEY
     return hmac.new(secret, f"{kind}\x00{key}".encode(), hashlib.sha256).hexdigest()
 
 

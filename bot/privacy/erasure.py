@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +26,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.handoff.outbox import SCHEMA_VERSION, HandoffSettings, build_payload
+from bot.config import HandoffSettings
+from bot.handoff.outbox import DELIVERING, PENDING, SCHEMA_VERSION, build_payload, queue
 from bot.privacy.contact import normalise_email, normalise_phone
 from bot.privacy.scrub import scrub
 from bot.storage import transcripts
@@ -182,11 +182,8 @@ def erase_intake(session: Session, intake: Intake, actor: str, reason: str, cate
     session.add(IntakeEvent(intake_id=intake.id, actor=actor, kind="erased", new_value=category,
                             note=(reason or "").strip()[:500] or None))
     if done.outbox:
-        body = json.dumps(erased_payload(intake, category, now), ensure_ascii=False, separators=(",", ":"))
         # never before an earlier message of this intake that is still waiting for a retry
-        waiting = [as_utc(m.next_attempt_at) for m in done.outbox if m.status in ("pending", "delivering")]
-        session.add(OutboxMessage(webhook_id=f"msg_{uuid.uuid4().hex}", intake_id=intake.id, event_type=EVENT_ERASED,
-                                  payload=body, status="pending", attempts=0,
-                                  next_attempt_at=max([now, *waiting])))
+        waiting = [as_utc(m.next_attempt_at) for m in done.outbox if m.status in (PENDING, DELIVERING)]
+        queue(session, intake, EVENT_ERASED, erased_payload(intake, category, now), not_before=max([now, *waiting]))
         result.backend_told = True
     return result

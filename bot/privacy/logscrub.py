@@ -17,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 
+from bot.config import Keys
 from bot.privacy.scrub import scrub
 
 _PROCESS_KEY = secrets.token_bytes(32)
@@ -32,7 +32,7 @@ def sender_ref(sender_id: str | None) -> str:
     """A short keyed hash of a conversation id, for log lines ('-' when there is none)."""
     if not sender_id:
         return "-"
-    key = (os.environ.get("LOG_HASH_KEY") or os.environ.get("WEB_SECRET_KEY") or "").encode() or _PROCESS_KEY
+    key = Keys.from_env().log_hash or _PROCESS_KEY
     return "c:" + hmac.new(key, str(sender_id).encode(), hashlib.sha256).hexdigest()[:12]
 
 

@@ -1,4 +1,4 @@
-"""Retention and access: what is kept how long (docs/privacy.md), and what we hold about a person.
+"""Retention: what is kept how long (docs/privacy.md); requests for access are bot/privacy/access.py.
 
 - Conversation transcripts (Rasa's `events` table): deleted after RETENTION_TRANSCRIPT_DAYS (28).
 - Unfinished conversations (no intake stored from them, nothing said for RETENTION_UNFINISHED_HOURS, 48):
@@ -17,41 +17,22 @@ of kind `retention`).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.handoff.outbox import DELIVERED, HandoffSettings
+from bot.config import HandoffSettings, RetentionSettings
+from bot.handoff.outbox import DELIVERED
 from bot.privacy.erasure import anonymise, strip_contact
 from bot.storage import transcripts
-from bot.storage.intakes import intake_as_dict
-from bot.storage.models import Contact, Intake, IntakeEvent, OutboxMessage, as_utc, utcnow
+from bot.storage.models import Intake, IntakeEvent, OutboxMessage, as_utc, utcnow
 
 ENDED = ("closed", "rejected", "duplicate")
 RETENTION_KIND = "retention"
 
 
-@dataclass(frozen=True)
-class Retention:
-    transcript_days: int = 28
-    contact_days: int = 365
-    unfinished_hours: int = 48
-    open_days: int = 730
-
-    @classmethod
-    def from_env(cls) -> Retention:
-        env = os.environ
-        return cls(transcript_days=int(env.get("RETENTION_TRANSCRIPT_DAYS", 28)),
-                   contact_days=int(env.get("RETENTION_CONTACT_DAYS", 365)),
-                   unfinished_hours=int(env.get("RETENTION_UNFINISHED_HOURS", 48)),
-                   open_days=int(env.get("RETENTION_OPEN_DAYS", 730)))
-
-
-def purge(session: Session, retention: Retention, now: datetime | None = None,
+def purge(session: Session, retention: RetentionSettings, now: datetime | None = None,
           handoff: HandoffSettings | None = None) -> dict[str, int]:
     """Apply the retention periods (see the module text); `handoff` rewrites stored messages (default: from env)."""
     now = now or utcnow()
@@ -93,29 +74,3 @@ def purge(session: Session, retention: Retention, now: datetime | None = None,
             message.payload = stripped
             counts["outbox_contacts_removed"] += 1
     return counts
-
-
-def person_export(session: Session, who: str) -> dict[str, Any]:
-    """Everything we hold about the person with this e-mail address or phone number (a request for access)."""
-    from bot.privacy.contact import normalise_email, normalise_phone
-
-    email, phone = normalise_email(who), normalise_phone(who)
-    conditions = []
-    if email:
-        conditions.append(func.lower(Contact.email) == email.lower())
-    if phone:
-        conditions.append(Contact.phone == phone)
-    contacts = session.scalars(select(Contact).where(or_(*conditions))).all() if conditions else []
-    result: dict[str, Any] = {"query": who, "contacts": [], "intakes": [], "transcripts": {}}
-    for contact in contacts:
-        intake = session.get(Intake, contact.intake_id)
-        result["contacts"].append({"name": contact.name, "email": contact.email, "phone": contact.phone,
-                                   "consent_at": contact.consent_at.isoformat()})
-        if intake is None:
-            continue
-        result["intakes"].append(intake_as_dict(intake))
-        if intake.sender_id and intake.sender_id not in result["transcripts"]:
-            result["transcripts"][intake.sender_id] = [
-                {"who": e.type_name, "at": e.timestamp, "event": e.data}
-                for e in transcripts.conversation(session, intake.sender_id)]
-    return result

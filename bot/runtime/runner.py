@@ -159,31 +159,6 @@ class Stack:
     def service(self, name: str) -> Service:
         return next(svc for svc in self.services if svc.name == name)
 
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        svc = self.service(name)
-        if svc.process and svc.process.poll() is None:
-            os.killpg(svc.process.pid, sig)
-            svc.process.wait(30)
-
-    def restart(self, name: str, timeout: float = 180.0) -> None:
-        """Start a stopped service again and wait until it answers."""
-        svc = self.service(name)
-        if svc.process and svc.process.poll() is None:
-            self.kill(name, signal.SIGTERM)
-        log = open(svc.log_path or self.log_dir / f"{name}.log", "a")
-        svc.process = subprocess.Popen(svc.cmd, cwd=ROOT, env={**self.env(), **svc.env}, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while svc.health_url:
-            try:
-                if httpx.get(svc.health_url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or svc.process.poll() is not None:
-                raise RuntimeError(f"{name} did not come back")
-            time.sleep(0.5)
-
     def alive(self) -> bool:
         return all(svc.process is not None and svc.process.poll() is None for svc in self.services)
 
@@ -207,6 +182,7 @@ def check_prod(settings: Settings) -> None:
 def run(settings: Settings, prod: bool = False) -> int:
     from bot.runtime.training import train_if_stale
 
+    settings.check()
     if prod:
         check_prod(settings)
     model = train_if_stale()
@@ -220,7 +196,7 @@ Stadsvraag is running on {settings.database_url.split('://')[0]}{" with Redis, p
   Rasa REST        {", ".join(f"http://localhost:{p}/webhooks/rest/webhook" for p in stack.rasa_ports)}
   action server    http://localhost:{settings.action_port}/health
   channels         {", ".join(stack.channels)}
-  handoff          {os.environ.get("MATCHING_BACKEND_URL") or "waiting for the matching backend (MATCHING_BACKEND_URL unset)"}
+  handoff          {settings.handoff.url or "waiting for the matching backend (MATCHING_BACKEND_URL unset)"}
   logs             {stack.log_dir}
 Press Ctrl-C to stop.""", flush=True)
     stopping = False

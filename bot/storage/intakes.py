@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.privacy.consent import ConsentRecord, store_consents
@@ -138,3 +138,11 @@ def export_jsonl(session: Session, out: IO[str], include_contact: bool = True) -
         out.write(json.dumps(intake_as_dict(intake, include_contact), ensure_ascii=False) + "\n")
         n += 1
     return n
+
+
+def find_intake(session: Session, key: str, lock: bool = False) -> Intake | None:
+    """An intake by reference (LS-...) or id (UUID), optionally locked for update."""
+    query = select(Intake).where(or_(Intake.reference == key, Intake.uuid == key))
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()

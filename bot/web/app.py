@@ -21,8 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot.config import Settings
-from bot.handoff.outbox import HandoffSettings
+from bot.config import HandoffSettings, Settings
 from bot.review import broker
 from bot.review.users import SESSION_LIFETIME
 from bot.runtime.rasa_client import RasaClient
@@ -46,7 +45,7 @@ async def intake_status_callback(request: Request) -> Response:
     """POST /api/intakes/{id}/status from the matching backend, signed like our deliveries but with its own key
     (MATCHING_CALLBACK_SECRET): the key that signs our deliveries must not be able to forge callbacks."""
     from bot.handoff.callbacks import apply_callback
-    from bot.handoff.outbox import verify
+    from bot.handoff.signing import verify
 
     handoff = request.app.state.handoff
     if not handoff.callback_secret:

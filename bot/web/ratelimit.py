@@ -24,12 +24,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-import os
 import secrets
 import threading
 import time
 from collections import OrderedDict, deque
 from typing import Protocol
+
+from bot.config import ConfigError, WebSettings
 
 logger = logging.getLogger(__name__)
 
@@ -105,18 +106,14 @@ class RedisWindow:
         return int(waited) / 1000
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
-
-
 class ChatLimits:
     """The chat API's limits; settings from the environment, storage Redis when a URL is given."""
 
     def __init__(self, redis_url: str | None = None) -> None:
-        self.salt = hashlib.sha256((os.environ.get("WEB_SECRET_KEY") or "stadsvraag").encode()).digest()
-        limits = {"session": _int("CHAT_LIMIT_SESSIONS_PER_IP", 20), "ip": _int("CHAT_LIMIT_PER_IP", 120),
-                  "conversation": _int("CHAT_LIMIT_PER_CONVERSATION", 20)}
+        web = WebSettings.from_env()
+        self.salt = hashlib.sha256((web.secret_key or "stadsvraag").encode()).digest()
+        limits = {"session": web.chat_sessions_per_ip, "ip": web.chat_messages_per_ip,
+                  "conversation": web.chat_messages_per_conversation}
         self.windows: dict[str, Window]
         if redis_url:
             import redis
@@ -124,7 +121,7 @@ class ChatLimits:
             client = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
             self.windows = {name: RedisWindow(client, name, limit) for name, limit in limits.items()}
         else:
-            max_keys = _int("CHAT_LIMIT_MEMORY_KEYS", 50_000)
+            max_keys = web.chat_memory_keys
             self.windows = {name: MemoryWindow(limit, max_keys=max_keys) for name, limit in limits.items()}
         self.storage = "redis" if redis_url else "memory"
 
@@ -143,9 +140,7 @@ class ChatLimits:
 
 def trusted_proxies(raw: str | None = None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """WEB_TRUSTED_PROXIES as networks (a single address is a /32 or /128); a malformed entry stops start-up."""
-    from bot.config import ConfigError
-
-    raw = os.environ.get("WEB_TRUSTED_PROXIES", "") if raw is None else raw
+    raw = WebSettings.from_env().trusted_proxies if raw is None else raw
     networks = []
     for item in (part.strip() for part in raw.split(",")):
         if not item:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -12,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.config import VAR_DIR
+from bot.config import VAR_DIR, WebSettings
 from bot.review.users import session_user
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -150,7 +149,7 @@ async def current_user(request: Request) -> dict | None:
 
 def web_secret_key() -> str:
     """WEB_SECRET_KEY, or a random key made once and kept in var/ (readable by this user only)."""
-    key = os.environ.get("WEB_SECRET_KEY")
+    key = WebSettings.from_env().secret_key
     if key:
         return key
     path = VAR_DIR / "web_secret"

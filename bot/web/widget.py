@@ -16,7 +16,6 @@ per address, so a client cannot dodge the conversation limit by asking for fresh
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.config import WebSettings
 from bot.runtime.rasa_client import RasaUnavailable
 from bot.storage import transcripts
 from bot.web.ratelimit import ChatLimits, client_address, trusted_proxies
@@ -65,7 +65,7 @@ def conversation_from_token(request: Request, token: str) -> str | None:
 # --- CORS: only for the origins in WIDGET_ORIGINS ---------------------------------------------------
 
 def allowed_origins() -> set[str]:
-    return {o.strip().rstrip("/") for o in os.environ.get("WIDGET_ORIGINS", "").split(",") if o.strip()}
+    return set(WebSettings.from_env().widget_origins)
 
 
 def cors_headers(request: Request) -> dict[str, str]:

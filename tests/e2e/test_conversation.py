@@ -7,8 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.config import HandoffSettings
 from bot.conversation.responses import render
-from bot.handoff.outbox import HandoffSettings, approve
+from bot.handoff.outbox import approve
 from bot.privacy import consent
 from bot.storage.models import (
     AnonymousQuestion,

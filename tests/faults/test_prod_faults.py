@@ -23,12 +23,12 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.runtime.rasa_client import RasaClient, RasaUnavailable
-from bot.runtime.runner import Stack
 from bot.runtime.training import train_if_stale
 from bot.storage.db import session_factory, upgrade
 from bot.storage.models import Intake, OutboxMessage
 from tests.conftest import _postgres_database
 from tests.e2e.conftest import free_port
+from tests.faults.stack import FaultStack as Stack
 from tests.handoff.receiver import Receiver
 from tests.services import PrivateRedis
 

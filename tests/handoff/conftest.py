@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoff.outbox import HandoffSettings
+from bot.config import HandoffSettings
 from tests.handoff.receiver import Receiver
 
 FAULT_ROWS: list[dict] = []

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bot.handoff.outbox import verify
+from bot.handoff.signing import verify
 
 # A behaviour gets (webhook_id, how many times this id was seen before) and returns
 # (status code, extra headers, seconds to wait before answering).

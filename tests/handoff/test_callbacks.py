@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from bot.config import ConfigError, Settings
-from bot.handoff.outbox import HandoffSettings, sign_headers
+from bot.config import ConfigError, HandoffSettings, Settings
+from bot.handoff.signing import sign_headers
 from bot.review.workflow import change_status
 from bot.storage.db import session_factory
 from bot.storage.models import Intake

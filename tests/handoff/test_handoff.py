@@ -17,16 +17,9 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from bot.config import Settings
-from bot.handoff.outbox import (
-    DEAD,
-    DELIVERED,
-    PENDING,
-    Dispatcher,
-    approve,
-    retry_dead,
-    sign_headers,
-    submit_confirmed,
-)
+from bot.handoff.delivery import Dispatcher
+from bot.handoff.outbox import DEAD, DELIVERED, PENDING, approve, retry_dead, submit_confirmed
+from bot.handoff.signing import sign_headers
 from bot.review.workflow import TransitionError
 from bot.storage.db import session_factory
 from bot.storage.intakes import IntakeDraft, submit_intake

@@ -14,7 +14,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.handoff.outbox import HandoffSettings, approve
+from bot.config import HandoffSettings
+from bot.handoff.outbox import approve
 from bot.privacy.erasure import (
     BROKER,
     RESIDENT,

@@ -234,7 +234,8 @@ def test_a_labelled_message_fills_every_labelled_field() -> None:
 
 
 def test_a_worker_keeps_their_details_for_the_next_question() -> None:
-    from bot.conversation.summary import channel_name, slots_kept_for_next_intake
+    from bot.channels.names import channel_name
+    from bot.conversation.slots import slots_kept_for_next_intake
 
     assert "contact_name" in slots_kept_for_next_intake({"asker_role": "neighbourhood_worker"})
     assert slots_kept_for_next_intake({"asker_role": "resident"}) == ()

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from bot.handoff.outbox import DELIVERED, HandoffSettings, approve
-from bot.privacy.retention import Retention, person_export, purge
+from bot.config import HandoffSettings, RetentionSettings
+from bot.handoff.outbox import DELIVERED, approve
+from bot.privacy.access import person_export
+from bot.privacy.retention import purge
 from bot.review.workflow import change_status
 from bot.storage.intakes import IntakeDraft, submit_intake
 from bot.storage.models import Contact, Intake, IntakeEvent, OutboxMessage, utcnow
@@ -45,12 +47,12 @@ def test_purge_applies_the_periods_and_is_idempotent(sessions) -> None:  # type:
                       {"i": i + 1, "s": sender, "t": (now - timedelta(days=age)).timestamp()})
         old_id, recent_id = old.id, recent.id
     with sessions.begin() as s:
-        assert purge(s, Retention(), handoff=SETTINGS) == {
+        assert purge(s, RetentionSettings(), handoff=SETTINGS) == {
             # 2 events: the 40-day-old one by age, and the rest of the anonymised intake's conversation with it
             "transcript_events": 2, "unfinished_conversation_events": 0, "contacts": 1, "intakes_anonymised": 1,
             "open_intakes_anonymised": 0, "outbox_contacts_removed": 0}
     with sessions.begin() as s:
-        assert set(purge(s, Retention(), handoff=SETTINGS).values()) == {0}
+        assert set(purge(s, RetentionSettings(), handoff=SETTINGS).values()) == {0}
     with sessions() as s:
         gone = s.get(Intake, old_id)
         assert gone.sender_id is None and gone.organisation is None and "0612345678" not in gone.description
@@ -70,7 +72,7 @@ def test_unfinished_conversations_are_deleted_after_two_days(sessions) -> None: 
                            "(:i, :s, 'user', :t, '{\"text\": \"mijn vraag\"}')"),
                       {"i": i + 1, "s": sender, "t": (now - timedelta(days=age)).timestamp()})
     with sessions.begin() as s:
-        assert purge(s, Retention())["unfinished_conversation_events"] == 2
+        assert purge(s, RetentionSettings())["unfinished_conversation_events"] == 2
     with sessions() as s:
         left = s.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id ORDER BY sender_id")).all()
         assert [tuple(r) for r in left] == [("active", 2), ("stored", 1)]
@@ -121,7 +123,7 @@ def test_retention_anonymises_like_erasure_history_names_and_handoff_copies(sess
         sent = s.scalars(select(OutboxMessage).where(OutboxMessage.intake_id == old_id)).one()
         assert json.loads(sent.payload)["contact"]["email"] == "sanne@example.nl"  # what was queued
     with sessions.begin() as s:
-        counts = purge(s, Retention(), handoff=SETTINGS)
+        counts = purge(s, RetentionSettings(), handoff=SETTINGS)
     assert counts["intakes_anonymised"] == 1 and counts["contacts"] == 1 and counts["transcript_events"] == 1
     with sessions() as s:
         intake = s.get(Intake, old_id)
@@ -147,9 +149,9 @@ def test_delivered_handoff_messages_lose_their_contact_block(sessions) -> None: 
         s.add(delivered)
         ids = (waiting.id, intake.id)
     with sessions.begin() as s:
-        assert purge(s, Retention(), handoff=SETTINGS)["outbox_contacts_removed"] == 1
+        assert purge(s, RetentionSettings(), handoff=SETTINGS)["outbox_contacts_removed"] == 1
     with sessions.begin() as s:
-        assert purge(s, Retention(), handoff=SETTINGS)["outbox_contacts_removed"] == 0
+        assert purge(s, RetentionSettings(), handoff=SETTINGS)["outbox_contacts_removed"] == 0
     with sessions() as s:
         kept = json.loads(s.scalars(select(OutboxMessage).where(OutboxMessage.webhook_id == "msg_delivered")).one()
                           .payload)
@@ -172,17 +174,17 @@ def test_open_intakes_have_a_maximum_age(sessions) -> None:  # type: ignore[no-u
         _age(s, young, 700)
         ids = (forgotten.id, young.id)
     with sessions.begin() as s:
-        counts = purge(s, Retention(open_days=730), handoff=SETTINGS)
+        counts = purge(s, RetentionSettings(open_days=730), handoff=SETTINGS)
     assert counts["open_intakes_anonymised"] == 1 and counts["contacts"] == 1 and counts["intakes_anonymised"] == 0
     with sessions.begin() as s:
-        assert purge(s, Retention(open_days=730), handoff=SETTINGS)["open_intakes_anonymised"] == 0
+        assert purge(s, RetentionSettings(open_days=730), handoff=SETTINGS)["open_intakes_anonymised"] == 0
     with sessions() as s:
         gone, kept = s.get(Intake, ids[0]), s.get(Intake, ids[1])
         assert gone.status == "new" and gone.sender_id is None and "jan@" not in gone.description
         assert all("Jan" not in (e.note or "") for e in gone.events)
         assert s.scalars(select(Contact).where(Contact.intake_id == ids[0])).first() is None
         assert kept.sender_id == "o2" and s.scalars(select(Contact).where(Contact.intake_id == ids[1])).one()
-    assert Retention.from_env().open_days == 730
+    assert RetentionSettings.from_env().open_days == 730
 
 
 def test_purge_keeps_running_when_asked(database_url: str) -> None:
