@@ -220,14 +220,17 @@ class Overview:
 
 def overview(session: Session, weeks: int = 12) -> Overview:
     total = session.scalar(select(func.count(Intake.id))) or 0
-    themes = dict(session.execute(select(Intake.theme, func.count(Intake.id)).group_by(Intake.theme)).all())
+    themes: dict[str | None, int] = {t: n for t, n in session.execute(
+        select(Intake.theme, func.count(Intake.id)).group_by(Intake.theme))}
     per_theme = [(t, themes.get(t, 0)) for t in theme_ids()]
-    districts = dict(session.execute(select(Intake.district_code, func.count(Intake.id))
-                                     .where(Intake.district_code.isnot(None)).group_by(Intake.district_code)).all())
+    districts: dict[str | None, int] = {d: n for d, n in session.execute(
+        select(Intake.district_code, func.count(Intake.id))
+        .where(Intake.district_code.isnot(None)).group_by(Intake.district_code))}
     places = get_gazetteer().places
     per_district = [(p.code, p.name, districts.get(p.code, 0)) for p in places.values() if p.kind == "district"]
-    kinds = dict(session.execute(select(Intake.neighbourhood_kind, func.count(Intake.id))
-                                 .where(Intake.district_code.is_(None)).group_by(Intake.neighbourhood_kind)).all())
+    kinds: dict[str | None, int] = {k: n for k, n in session.execute(
+        select(Intake.neighbourhood_kind, func.count(Intake.id))
+        .where(Intake.district_code.is_(None)).group_by(Intake.neighbourhood_kind))}
     for kind in ("city", "outside", "unresolved"):
         per_district.append((kind, kind, kinds.get(kind, 0) + (kinds.get(None, 0) if kind == "unresolved" else 0)))
     since = utcnow() - timedelta(weeks=weeks)
@@ -239,8 +242,8 @@ def overview(session: Session, weeks: int = 12) -> Overview:
         year, week = (today - timedelta(weeks=back)).isocalendar()[:2]
         per_week.append((f"{year}-W{week:02d}", week_counts.get((year, week), 0)))
     per_status = list(status_counts(session).items())
-    anonymous = dict(session.execute(select(AnonymousQuestion.theme, func.count(AnonymousQuestion.id))
-                                     .group_by(AnonymousQuestion.theme)).all())
+    anonymous: dict[str | None, int] = {t: n for t, n in session.execute(
+        select(AnonymousQuestion.theme, func.count(AnonymousQuestion.id)).group_by(AnonymousQuestion.theme))}
     not_stored_per_theme = [(t, anonymous.get(t, 0)) for t in theme_ids()]
     return Overview(total, per_theme, per_district, per_week, per_status, sum(anonymous.values()),
                     not_stored_per_theme)

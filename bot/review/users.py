@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from bot.storage.models import BrokerUser, WebSession, as_utc, utcnow
@@ -118,7 +120,7 @@ def end_sessions_of(session: Session, user_id: int, reason: str) -> int:
     """End every open session of one account (deactivated, role changed)."""
     result = session.execute(update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
                              .values(ended_at=utcnow(), end_reason=reason))
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0
 
 
 def deactivate(session: Session, user: BrokerUser) -> None:

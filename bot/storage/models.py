@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import Mapped, declarative_base, relationship
 
-Base: Any = declarative_base()  # typed as Any: SQLAlchemy 1.4 declarative classes without the mypy plugin
+# Typed through SQLAlchemy's mypy plugin (pyproject.toml). A not-null column with a default is annotated
+# where code reads it: the plugin would otherwise call it optional, as it is before the row is flushed.
+Base = declarative_base()
 
 
 def utcnow() -> datetime:
@@ -26,12 +27,12 @@ class Intake(Base):
 
     __tablename__ = "intakes"
 
-    id = Column(Integer, primary_key=True)
-    uuid = Column(String(36), unique=True, nullable=False, default=lambda: str(uuid.uuid4()))
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    uuid: Mapped[str] = Column(String(36), unique=True, nullable=False, default=lambda: str(uuid.uuid4()))
     reference = Column(String(32), unique=True, index=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
-    status = Column(String(32), nullable=False, default="new", index=True)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+    status: Mapped[str] = Column(String(32), nullable=False, default="new", index=True)
     language = Column(String(2), nullable=False)
     channel = Column(String(32), nullable=False, default="rest")
     sender_id = Column(String(255), index=True)
@@ -56,9 +57,9 @@ class Intake(Base):
     match_id = Column(String(200))  # given by the matching backend
     matching_status = Column(String(32))  # last progress reported by the matching backend
 
-    contact = relationship("Contact", back_populates="intake", uselist=False, cascade="all, delete-orphan")
-    consents = relationship("Consent", back_populates="intake", order_by="Consent.id", cascade="all, delete-orphan")
-    events = relationship("IntakeEvent", back_populates="intake", order_by="IntakeEvent.id", cascade="all, delete-orphan")
+    contact: Mapped[Contact | None] = relationship("Contact", back_populates="intake", uselist=False, cascade="all, delete-orphan")
+    consents: Mapped[list[Consent]] = relationship("Consent", back_populates="intake", order_by="Consent.id", cascade="all, delete-orphan")
+    events: Mapped[list[IntakeEvent]] = relationship("IntakeEvent", back_populates="intake", order_by="IntakeEvent.id", cascade="all, delete-orphan")
 
 
 class Contact(Base):
@@ -66,15 +67,15 @@ class Contact(Base):
 
     __tablename__ = "contacts"
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="CASCADE"), unique=True, nullable=False)
     name = Column(String(200))
     email = Column(String(254))
     phone = Column(String(32))
     consent_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
-    intake = relationship("Intake", back_populates="contact")
+    intake: Mapped[Intake] = relationship("Intake", back_populates="contact")
 
 
 class Consent(Base):
@@ -82,14 +83,14 @@ class Consent(Base):
 
     __tablename__ = "consents"
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = Column(String(16), nullable=False)  # store | share | contact
     given = Column(Boolean, nullable=False)
-    answered_at = Column(DateTime(timezone=True), nullable=False)
+    answered_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False)
     text_version = Column(String(80), ForeignKey("consent_texts.version"), nullable=False)
 
-    intake = relationship("Intake", back_populates="consents")
+    intake: Mapped[Intake] = relationship("Intake", back_populates="consents")
 
 
 class ConsentText(Base):
@@ -109,7 +110,7 @@ class AnonymousQuestion(Base):
 
     __tablename__ = "anonymous_questions"
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     month = Column(String(7), nullable=False, index=True)  # YYYY-MM
     language = Column(String(2), nullable=False)
     channel = Column(String(32), nullable=False)
@@ -124,7 +125,7 @@ class IntakeEvent(Base):
 
     __tablename__ = "intake_events"
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="CASCADE"), nullable=False, index=True)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     actor = Column(String(100), nullable=False)
@@ -134,7 +135,7 @@ class IntakeEvent(Base):
     new_value = Column(Text)
     note = Column(Text)
 
-    intake = relationship("Intake", back_populates="events")
+    intake: Mapped[Intake] = relationship("Intake", back_populates="events")
 
 
 class OutboxMessage(Base):
@@ -142,19 +143,19 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_messages"
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     webhook_id = Column(String(64), unique=True, nullable=False)  # stable across retries
     intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="SET NULL"), index=True)
-    event_type = Column(String(64), nullable=False)
+    event_type: Mapped[str] = Column(String(64), nullable=False)
     payload = Column(Text, nullable=False)  # the exact JSON body that is signed and sent
-    status = Column(String(16), nullable=False, default="pending", index=True)  # pending|delivering|delivered|dead
+    status: Mapped[str] = Column(String(16), nullable=False, default="pending", index=True)  # pending|delivering|delivered|dead
     attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
     locked_until = Column(DateTime(timezone=True))
     last_error = Column(Text)
     last_status_code = Column(Integer)
     response_body = Column(Text)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     delivered_at = Column(DateTime(timezone=True))
 
 
@@ -172,14 +173,14 @@ class BrokerUser(Base):
 
     __tablename__ = "broker_users"
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     username = Column(String(100), unique=True, nullable=False)
     password_hash = Column(String(255), nullable=False)
     role = Column(String(16), nullable=False, default="broker")  # broker | admin
     active = Column(Boolean, nullable=False, default=True)
     failed_logins = Column(Integer, nullable=False, default=0)  # unused since 0006: see FailedAttempt
     locked_until = Column(DateTime(timezone=True))  # unused since 0006: see FailedAttempt
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class WebSession(Base):
@@ -189,11 +190,11 @@ class WebSession(Base):
 
     __tablename__ = "web_sessions"
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     token_hash = Column(String(64), unique=True, nullable=False)
     user_id = Column(Integer, ForeignKey("broker_users.id", ondelete="CASCADE"), nullable=False, index=True)
     role = Column(String(16), nullable=False)  # the role at sign-in: another role now ends the session
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
     ended_at = Column(DateTime(timezone=True))
@@ -208,7 +209,7 @@ class FailedAttempt(Base):
     __tablename__ = "failed_attempts"
     __table_args__ = (Index("ix_failed_attempts_kind_key_at", "kind", "key_hash", "at"),)
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     kind = Column(String(32), nullable=False)
     key_hash = Column(String(64), nullable=False)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

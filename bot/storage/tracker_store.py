@@ -94,7 +94,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         """Two Core statements: a conversation's (newest event id, number of events in its latest session,
         counted as Rasa's `_event_query` counts them), and its newest event id alone."""
         table = self.SQLEvent.__table__
-        sender = sa.bindparam("sender")
+        sender = sa.bindparam("sender", type_=sa.String())
         session_start = sa.select(sa.func.max(table.c.timestamp)).where(
             table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name).scalar_subquery()
         in_session = sa.select(sa.func.count()).select_from(table).where(
