@@ -224,7 +224,7 @@ class ActionSubmitIntake(Action):
         if tracker.get_slot("consent_store") is not True:
             return await self.not_stored(dispatcher, draft) + reset
 
-        def store() -> str:
+        def store() -> str | None:
             with _sessions().begin() as session:
                 return submit_confirmed(session, draft, HandoffSettings.from_env()).reference
 

@@ -9,9 +9,10 @@ table is Rasa's, so it is described, not mapped, and every function first checks
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from sqlalchemy import Float, Integer, String, Text, column, delete, func, inspect, select, table
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Intake
@@ -53,14 +54,14 @@ def delete_conversation(session: Session, sender_id: str | None) -> int:
     """Delete one conversation; the number of events deleted."""
     if not sender_id or not available(session):
         return 0
-    return session.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount or 0
+    return _count(session.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id)))
 
 
 def delete_before(session: Session, cutoff: float) -> int:
     """Delete every event older than `cutoff` (a Unix time), in any conversation."""
     if not available(session):
         return 0
-    return session.execute(delete(EVENTS).where(EVENTS.c.timestamp < cutoff)).rowcount or 0
+    return _count(session.execute(delete(EVENTS).where(EVENTS.c.timestamp < cutoff)))
 
 
 def delete_unfinished(session: Session, idle_since: float) -> int:
@@ -70,5 +71,10 @@ def delete_unfinished(session: Session, idle_since: float) -> int:
     seen = EVENTS.alias("seen")  # an alias, so the subquery is not correlated with the rows being deleted
     idle = select(seen.c.sender_id).group_by(seen.c.sender_id).having(func.max(seen.c.timestamp) < idle_since)
     stored = select(Intake.sender_id).where(Intake.sender_id.is_not(None))
-    return session.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(idle), EVENTS.c.sender_id.not_in(stored))
-                           ).rowcount or 0
+    return _count(session.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(idle),
+                                                       EVENTS.c.sender_id.not_in(stored))))
+
+
+def _count(result: Result) -> int:
+    """The rows a DELETE touched (the typing stubs give `execute` a plain Result; a DML result has `rowcount`)."""
+    return cast(CursorResult, result).rowcount or 0
