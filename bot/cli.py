@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from bot.config import ConfigError, Settings
@@ -140,7 +141,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_structure(args: argparse.Namespace) -> int:
     from bot.structuring import structure
+    from bot.structuring.municipality import load
 
+    if args.municipality:
+        load(args.municipality)  # a wrong id stops here, listing the ids that exist
+        os.environ["MUNICIPALITY"] = args.municipality  # what every part reads: the places of this city
     if args.csv:
         n = structure.structure_csv(args.csv[0], args.csv[1], progress=not args.quiet)
         print(f"{n} questions structured into {args.csv[1]}", file=sys.stderr)
@@ -148,6 +153,19 @@ def _cmd_structure(args: argparse.Namespace) -> int:
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
     structure.structure_stream(sys.stdin, sys.stdout)
+    return 0
+
+
+def _cmd_check_municipality(args: argparse.Namespace) -> int:
+    from bot.structuring.municipality import check, load
+
+    problems = check(args.id)
+    for problem in problems:
+        print(f"stadsvraag: {args.id}: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    muni = load(args.id)
+    print(f"==> {args.id}: complete ({muni.data['name']['nl']}, {muni.code}; places, polygons and texts agree)")
     return 0
 
 
@@ -242,7 +260,7 @@ def _cmd_credentials(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stadsvraag",
-        description="Stadsvraag: the intake assistant of Leren met de Stad (Leiden).",
+        description="Stadsvraag: the intake assistant for city questions (the city: MUNICIPALITY).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -267,7 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("structure", help="structure questions: stdin lines (text or JSON with 'text') to JSON lines")
     p.add_argument("--csv", nargs=2, metavar=("IN", "OUT"), help="structure a CSV file with a 'text' column")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--municipality", metavar="ID", help="the city whose places are used (default: MUNICIPALITY)")
     p.set_defaults(func=_cmd_structure)
+
+    p = sub.add_parser("check-municipality", help="validate a municipality's data folder (docs/municipality.md)")
+    p.add_argument("id", help="folder name under data/reference/municipalities/, e.g. denhaag")
+    p.set_defaults(func=_cmd_check_municipality)
 
     p = sub.add_parser("approve", help="approve an intake for matching (queues its handoff)")
     p.add_argument("reference", help="reference (LS-2026-000123) or id")

@@ -57,6 +57,11 @@ def hide_password(value: object) -> object:
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
+def municipality_id() -> str:
+    """MUNICIPALITY: the data folder under data/reference/municipalities/ this deployment serves."""
+    return (os.environ.get("MUNICIPALITY") or "leiden").strip().lower()
+
+
 def default_database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'stadsvraag.db'}"
 
@@ -108,6 +113,9 @@ class Settings:
         """Every section read once, so a malformed value stops start-up with a message naming the fix."""
         for section in (HandoffSettings, RetentionSettings, WebSettings, Keys):
             section.from_env()
+        from bot.structuring.municipality import current
+
+        current()  # a wrong MUNICIPALITY stops start-up listing the ids that exist
         return self
 
     @property

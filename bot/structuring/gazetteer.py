@@ -1,6 +1,6 @@
 """Resolve what people type ("de Kooi", "Merewijk", "heel Leiden", "Haagweg") to a CBS code.
 
-Data-driven: one YAML file per municipality under data/reference/places/, plus the files it names:
+Data-driven: one YAML file per municipality (data/reference/municipalities/<id>/places.yml), plus the files it names:
 `named_places` (streets, squares, parks, shopping centres, landmarks, each file with its source) and
 `neighbours` (other municipalities' place files: their names mean "not this city").
 Exact alias matches win; otherwise fuzzy matching (rapidfuzz) with a threshold that rejects words that are
@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.config import REFERENCE_DIR
+from bot.config import municipality_id
 from bot.structuring.text import fold
 
 FUZZY_ANSWER_THRESHOLD = 86  # for a direct answer to "which neighbourhood?"
@@ -112,8 +112,10 @@ class Gazetteer:
             place = Place(code=row["code"], kind=row["level"], name=row["name"],
                           district_code=row.get("district_code"), district_name=row.get("district_name"))
             self.places[place.code] = place
-            for alias in [row["name"], *row.get("aliases", [])]:
+            for alias in [row["name"], *row.get("aliases", []), *([row["cbs_name"]] if row.get("cbs_name") else [])]:
                 self._add(alias, place.code)
+            if row.get("area") and row["level"] == "district":  # a stadsdeel names all its districts: ask which
+                self._add(row["area"], place.code)
         for alias in muni.get("aliases", []):
             self._names[_strip_article(_fold(alias))].add(self.city.code)
             if _fold(alias) != _fold(muni["name"]):  # bare "Leiden" in a sentence says nothing
@@ -172,8 +174,8 @@ class Gazetteer:
                 extra = yaml.safe_load(f)
             rows += extra.get("streets", []) + extra.get("landmarks", [])
         neighbours = []
-        for name in data.get("neighbours", []):
-            with open(path.parent / f"{name}.yml", encoding="utf-8") as f:
+        for name in data.get("neighbours", []):  # another municipality's id: its folder beside this one
+            with open(path.parent.parent / name / "places.yml", encoding="utf-8") as f:
                 neighbours.append(yaml.safe_load(f))
         return cls({**data, "named_rows": rows, "neighbour_data": neighbours})
 
@@ -353,6 +355,13 @@ class Gazetteer:
         return None
 
 
+def get_gazetteer(municipality: str | None = None) -> Gazetteer:
+    """The gazetteer of `municipality`, by default the one this deployment serves (MUNICIPALITY)."""
+    return _gazetteer(municipality or municipality_id())
+
+
 @lru_cache(maxsize=4)
-def get_gazetteer(municipality: str = "leiden") -> Gazetteer:
-    return Gazetteer.load(REFERENCE_DIR / "places" / f"{municipality}.yml")
+def _gazetteer(municipality: str) -> Gazetteer:
+    from bot.structuring.municipality import load
+
+    return Gazetteer.load(load(municipality).places_path)

@@ -1,4 +1,4 @@
-"""Structure a city question from free text: language, theme, Leiden place, urgency, timeframe.
+"""Structure a city question from free text: language, theme, place in the city, urgency, timeframe.
 
 The same functions serve the conversation and `stadsvraag structure`, the
 command-line tool for questions that arrive by e-mail or at events.
@@ -36,7 +36,7 @@ def place_json(place: Place) -> dict[str, Any]:
 
 
 def find_place(text: str) -> dict[str, Any] | None:
-    """A Leiden place mentioned in `text`; an ambiguous name gives its district when all parts share one."""
+    """A place of this city mentioned in `text`; an ambiguous name gives its district when all parts share one."""
     gazetteer = get_gazetteer()
     found = gazetteer.find_in_text(text)
     if found.kind == "place" and found.place:

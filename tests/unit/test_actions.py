@@ -199,9 +199,9 @@ def test_the_action_server_loads_its_models_at_start_up_not_in_a_turn() -> None:
     import subprocess
     import sys
 
-    probe = ("import actions; from bot.structuring.theme_model import get_classifier; from bot.structuring.gazetteer import get_gazetteer; "
+    probe = ("import actions; from bot.structuring.theme_model import get_classifier; from bot.structuring.gazetteer import _gazetteer; "
              "from bot.structuring.language import _detector; "
-             "print(get_classifier.cache_info().currsize, get_gazetteer.cache_info().currsize, "
+             "print(get_classifier.cache_info().currsize, _gazetteer.cache_info().currsize, "
              "_detector.cache_info().currsize)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["1", "1", "1"]
