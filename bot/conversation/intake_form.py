@@ -32,6 +32,7 @@ from bot.structuring.urgency import URGENCY_LEVELS, parse_timeframe, parse_urgen
 MIN_DESCRIPTION_WORDS = 4
 MIN_DESCRIPTION_CHARS = 15
 OUTSIDE = "outside"
+WHOLE_CITY = "city"  # payload of the "whole city" buttons in domain.yml
 MORE = "more"  # the "something else" button: show all themes
 _WORDS = re.compile(r"[^\W\d_]{2,}")  # real words: two or more letters
 
@@ -243,6 +244,8 @@ def validate_neighbourhood(value: Any, slots: dict[str, Any]) -> Outcome:
         return Outcome(_outside_slots(slots.get("neighbourhood_text")))
     if value == UNKNOWN_PLACE:
         return Outcome(_unknown_place_slots())
+    if value == WHOLE_CITY:  # the "whole city" button, whichever city this is
+        value = gazetteer.city.code
     if isinstance(value, str) and value in gazetteer.places:
         return Outcome(_place_slots(gazetteer.places[value], slots.get("neighbourhood_text")))
     text = clean_user_text(value if isinstance(value, str) else "", 200)
@@ -292,7 +295,7 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
                              "wijkwerker", "opbouwwerker", "jongerenwerker", "sociaal werker",
                              "buurtcoach", "wijkcoach", "neighbourhood worker", "neighborhood worker", "community worker",
                              "social worker", "youth worker"),
-    "municipality": ("gemeente", "ambtenaar", "municipality", "council", "city hall", "city of leiden"),
+    "municipality": ("gemeente", "ambtenaar", "municipality", "council", "city hall"),
     "organisation": ("organisatie", "stichting", "vereniging", "namens", "bedrijf", "school", "bibliotheek",
                      "organisation", "organization", "foundation", "association", "on behalf", "company", "charity",
                      "food bank", "voedselbank", "we are a", "wij zijn een"),

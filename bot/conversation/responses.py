@@ -1,5 +1,7 @@
 """Render short labels from domain.yml responses, so every word a user reads lives there.
 
+The municipality's names ({city}, {programme} ...) are filled in as Rasa fills them (bot/runtime/rasa_entry.py).
+
 The summary shows values such as "dringend" / "urgent"; those come from
 `utter_label_*` responses with the same language variants as every other response.
 """
@@ -12,6 +14,7 @@ from typing import Any
 import yaml
 
 from bot.config import ROOT
+from bot.structuring.municipality import current
 
 
 @lru_cache(maxsize=1)
@@ -33,7 +36,8 @@ def buttons(key: str, language: str | None) -> list[dict[str, str]]:
     chosen = next((v for v in variants if v.get("condition") and _matches(v, language)), None)
     if chosen is None:
         chosen = next(v for v in variants if not v.get("condition"))
-    return list(chosen.get("buttons") or [])
+    city = current().variables(language)
+    return [{**b, "title": _fill(str(b.get("title", "")), city)} for b in chosen.get("buttons") or []]
 
 
 def has_response(key: str) -> bool:
@@ -46,7 +50,11 @@ def render(key: str, language: str | None, **values: str) -> str:
     chosen = next((v for v in variants if v.get("condition") and _matches(v, language)), None)
     if chosen is None:
         chosen = next(v for v in variants if not v.get("condition"))
-    text: str = chosen["text"]
+    return _fill(chosen["text"], {**current().variables(language), **values})
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    """Put `values` in for their {name}s, as Rasa does for the responses it sends (city names included)."""
     for name, value in values.items():
         text = text.replace("{" + name + "}", value)
     return text

@@ -187,8 +187,28 @@ def close_sessions_when_the_server_stops() -> None:
     rasa_run.configure_app = configure_app
 
 
+def municipality_in_responses() -> None:
+    """Responses name the city through variables ({city}, {programme}, {partners}, {city_phone} ...) filled from
+    the municipality this deployment serves (MUNICIPALITY, bot/structuring/municipality.py), in the language of
+    the conversation. They fill every response Rasa sends, also those a rule sends without the action server;
+    a slot or an argument of the same name wins."""
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+
+    from bot.structuring.municipality import current
+
+    original = TemplatedNaturalLanguageGenerator._response_variables
+
+    def response_variables(filled_slots: dict[str, Any] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        values = original(filled_slots, kwargs)
+        language = (filled_slots or {}).get("language") or "nl"
+        return {**current().variables(language), **values}
+
+    TemplatedNaturalLanguageGenerator._response_variables = staticmethod(response_variables)
+
+
 def main() -> None:
     warnings.showwarning = show_without_text
+    municipality_in_responses()
     validate_action_responses_by_event_type()
     resolve_events_from_a_table()
     keep_endpoint_sessions()
