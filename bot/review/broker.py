@@ -28,6 +28,7 @@ class QueueFilter:
     status: str = ""
     theme: str = ""
     district: str = ""
+    neighbourhood: str = ""  # a CBS neighbourhood code (BU...): the maps link to it
     urgency: str = ""
     language: str = ""
     channel: str = ""
@@ -53,9 +54,12 @@ class QueueFilter:
             page = max(1, min(10_000, int(params.get("page") or 1)))
         except ValueError:
             page = 1
-        districts = tuple(p.code for p in get_gazetteer().places.values() if p.kind == "district")
+        places = get_gazetteer().places.values()
+        districts = tuple(p.code for p in places if p.kind == "district")
+        neighbourhoods = tuple(p.code for p in places if p.kind == "neighbourhood")
         return cls(status=pick("status", STATUSES), theme=pick("theme", tuple(theme_ids())),
                    district=pick("district", (*districts, "city", "outside", "unresolved")),
+                   neighbourhood=pick("neighbourhood", neighbourhoods),
                    urgency=pick("urgency", URGENCY_LEVELS), language=pick("language", ("nl", "en")),
                    channel=pick("channel")[:32], date_from=day("date_from"), date_to=day("date_to"), q=pick("q"),
                    page=page)
@@ -75,6 +79,8 @@ class QueueFilter:
             query = query.where(Intake.neighbourhood_kind == self.district)
         elif self.district:
             query = query.where(Intake.district_code == self.district)
+        if self.neighbourhood:
+            query = query.where(Intake.neighbourhood_code == self.neighbourhood)
         if self.urgency:
             query = query.where(Intake.urgency == self.urgency)
         if self.language:
@@ -212,6 +218,7 @@ class Overview:
     total: int
     per_theme: list[tuple[str, int]] = field(default_factory=list)
     per_district: list[tuple[str, str, int]] = field(default_factory=list)  # code, name, count
+    per_neighbourhood: list[tuple[str, str, int]] = field(default_factory=list)  # code, name, count (CBS buurten)
     per_week: list[tuple[str, int]] = field(default_factory=list)
     per_status: list[tuple[str, int]] = field(default_factory=list)
     not_stored: int = 0  # questions asked without consent to store: only counted (anonymous_questions)
@@ -233,6 +240,11 @@ def overview(session: Session, weeks: int = 12) -> Overview:
         .where(Intake.district_code.is_(None)).group_by(Intake.neighbourhood_kind))}
     for kind in ("city", "outside", "unresolved"):
         per_district.append((kind, kind, kinds.get(kind, 0) + (kinds.get(None, 0) if kind == "unresolved" else 0)))
+    neighbourhoods: dict[str | None, int] = {c: n for c, n in session.execute(
+        select(Intake.neighbourhood_code, func.count(Intake.id))
+        .where(Intake.neighbourhood_code.isnot(None)).group_by(Intake.neighbourhood_code))}
+    per_neighbourhood = [(p.code, p.name, neighbourhoods.get(p.code, 0)) for p in places.values()
+                         if p.kind == "neighbourhood"]
     since = utcnow() - timedelta(weeks=weeks)
     created = session.scalars(select(Intake.created_at).where(Intake.created_at >= since)).all()
     week_counts = Counter(c.isocalendar()[:2] for c in created)
@@ -245,8 +257,8 @@ def overview(session: Session, weeks: int = 12) -> Overview:
     anonymous: dict[str | None, int] = {t: n for t, n in session.execute(
         select(AnonymousQuestion.theme, func.count(AnonymousQuestion.id)).group_by(AnonymousQuestion.theme))}
     not_stored_per_theme = [(t, anonymous.get(t, 0)) for t in theme_ids()]
-    return Overview(total, per_theme, per_district, per_week, per_status, sum(anonymous.values()),
-                    not_stored_per_theme)
+    return Overview(total, per_theme, per_district, per_neighbourhood, per_week, per_status,
+                    sum(anonymous.values()), not_stored_per_theme)
 
 
 def theme_label(theme_id: str | None, language: str) -> str:

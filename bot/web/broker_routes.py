@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from starlette.routing import Route
 from bot.handoff.outbox import DEAD, approve, retry_dead
 from bot.privacy import attempts
 from bot.privacy.erasure import BROKER, REFERENCE, erase_intake, parse_reference
-from bot.review import broker
+from bot.review import broker, maps
 from bot.review.users import (
     ACCOUNT_ROLES,
     UserError,
@@ -28,6 +29,7 @@ from bot.review.users import (
 from bot.review.workflow import STATUSES, TRANSITIONS, TransitionError, change_status
 from bot.storage.models import BrokerUser, OutboxMessage, as_utc, utcnow
 from bot.structuring.gazetteer import get_gazetteer
+from bot.structuring.municipality import current
 from bot.structuring.themes import load_themes
 from bot.web.i18n import language, texts
 from bot.web.security import csrf_ok, csrf_token, require
@@ -38,7 +40,8 @@ def _render(request: Request, template: str, status_code: int = 200, headers: di
     lang = language(request)
     return request.app.state.templates.TemplateResponse(request, template, {
         "t": texts(request), "lang": lang, "user": getattr(request.state, "user", None), "csrf": csrf_token(request),
-        "themes": load_themes(), "statuses": STATUSES, "places": get_gazetteer().places, **context},
+        "themes": load_themes(), "statuses": STATUSES, "places": get_gazetteer().places, "city_code": current().code,
+        **context},
         status_code=status_code, headers=headers)
 
 
@@ -183,9 +186,19 @@ async def intake_page(request: Request) -> Response:
     alternatives = json.loads(intake.theme_alternatives) if intake.theme_alternatives else []
     erasure = next((e for e in intake.events if e.kind == "erased"), None)
     return _render(request, "broker/intake.html", intake=intake, turns=turns, reasons=reasons, outbox=outbox,
-                   alternatives=alternatives, next_statuses=sorted(TRANSITIONS.get(intake.status, ())),
+                   alternatives=alternatives, place_map=_place_map(request, intake.neighbourhood_code), next_statuses=sorted(TRANSITIONS.get(intake.status, ())),
                    message=request.query_params.get("msg"), backend=request.app.state.handoff.url, erasure=erasure,
                    erase_reason_max=ERASE_REASON_MAX)
+
+
+def _place_map(request: Request, code: str | None) -> dict[str, object] | None:
+    """The intake's area on a small map of the city; None for the whole city, outside, or unknown."""
+    city = maps.locator(maps.load_areas(current().areas_path), code) if code else None
+    if city is None or code is None:
+        return None
+    place = get_gazetteer().places.get(code)
+    title = texts(request)["map_locator"].format(name=place.name if place else code)
+    return {"svg": maps.svg(city, "map-place", title, interactive=False), "title": title}
 
 
 def _back(intake_id: str, msg: str) -> RedirectResponse:
@@ -297,7 +310,29 @@ async def overview_page(request: Request) -> Response:
             return broker.overview(s)
 
     data = await run_in_threadpool(load)
-    return _render(request, "broker/overview.html", o=data)
+    return _render(request, "broker/overview.html", o=data, maps=_overview_maps(request, data))
+
+
+def _overview_maps(request: Request, data: broker.Overview) -> list[dict[str, object]]:
+    """The questions per district and per neighbourhood on maps; each area links to the queue filtered on it."""
+    t = texts(request)
+    areas = maps.load_areas(current().areas_path)
+    names = {code: p.name for code, p in get_gazetteer().places.items()}
+
+    def label(name: str, count: int) -> str:
+        return t["map_area_one" if count == 1 else "map_area"].format(name=name, count=count)
+
+    drawn: list[dict[str, object]] = []
+    for ident, level, rows, title in (("map-districts", "district", data.per_district, t["map_districts"]),
+                                      ("map-neighbourhoods", "neighbourhood", data.per_neighbourhood,
+                                       t["map_neighbourhoods"])):
+        def href(code: str, level: str = level) -> str:
+            return "/broker/?" + urlencode({level: code})
+
+        city = maps.choropleth(areas, level, {code: n for code, _, n in rows}, names, href, label)
+        drawn.append({"id": ident, "title": title, "level": level, "svg": maps.svg(city, ident, title), "legend": city.legend,
+                      "shapes": city.shapes})
+    return drawn
 
 
 @require("admin")

@@ -1,9 +1,12 @@
 """Interface texts of the broker dashboard (Dutch default, English available).
 
-The assistant's own words live in domain.yml; these are the labels of a staff tool.
+The assistant's own words live in domain.yml; these are the labels of a staff tool. No text names a city:
+`{city}` becomes the name of the municipality this deployment serves (bot/structuring/municipality.py).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from starlette.requests import Request
 
@@ -35,8 +38,8 @@ TEXT: dict[str, dict[str, str]] = {
         "not_stored_per_theme": "Niet bewaarde vragen per thema", "count": "Aantal", "add_user": "Account toevoegen",
         "role": "Rol", "active": "Actief", "deactivate": "Uitschakelen", "saved": "Opgeslagen.",
         "not_allowed": "Deze wijziging is niet toegestaan.", "who": "Wie", "when": "Wanneer", "what": "Wat",
-        "match": "Match", "skip": "Naar de inhoud", "days": "d", "hours": "u", "city": "heel Leiden",
-        "outside": "buiten Leiden", "unresolved": "onbekend", "dead": "mislukt", "delivered": "afgeleverd",
+        "match": "Match", "skip": "Naar de inhoud", "days": "d", "hours": "u", "city": "heel {city}",
+        "outside": "buiten {city}", "unresolved": "onbekend", "dead": "mislukt", "delivered": "afgeleverd",
         "pending": "in de wachtrij", "delivering": "wordt afgeleverd", "other_lang": "English",
         "status_new": "nieuw", "status_in_review": "in behandeling", "status_ready_for_matching": "klaar voor matching",
         "status_handed_off": "doorgestuurd", "status_matched": "gematcht", "status_closed": "afgesloten",
@@ -64,6 +67,13 @@ TEXT: dict[str, dict[str, str]] = {
         "event_erased": "persoonsgegevens gewist", "erase_category_broker": "door de kennismakelaar",
         "erase_category_resident_request": "op verzoek van de inwoner",
         "transcript_erased": "Het gesprek is gewist.",
+        # maps (bot/review/maps.py)
+        "map_districts": "Kaart van {city}: vragen per wijk",
+        "map_neighbourhoods": "Kaart van {city}: vragen per buurt", "map_legend": "Aantal vragen",
+        "map_area": "{name}: {count} vragen", "map_area_one": "{name}: 1 vraag",
+        "map_hint": "Klik op een gebied om de vragen daar te zien.",
+        "map_source": "Kaart: CBS / Kadaster, 2023", "map_locator": "Ligging van {name} in {city}",
+        "map_table": "Aantallen in een tabel",
     },
     "en": {
         "app": "Stadsvraag — knowledge broker", "queue": "Questions", "overview": "Overview", "users": "Accounts",
@@ -93,7 +103,7 @@ TEXT: dict[str, dict[str, str]] = {
         "not_stored_per_theme": "Questions not kept, per theme", "add_user": "Add account", "role": "Role", "active": "Active",
         "deactivate": "Deactivate", "saved": "Saved.", "not_allowed": "This change is not allowed.", "who": "Who",
         "when": "When", "what": "What", "match": "Match", "skip": "Skip to content", "days": "d", "hours": "h",
-        "city": "whole city", "outside": "outside Leiden", "unresolved": "unknown", "dead": "failed",
+        "city": "all of {city}", "outside": "outside {city}", "unresolved": "unknown", "dead": "failed",
         "delivered": "delivered", "pending": "queued", "delivering": "being delivered", "other_lang": "Nederlands",
         "status_new": "new", "status_in_review": "in review", "status_ready_for_matching": "ready for matching",
         "status_handed_off": "handed off", "status_matched": "matched", "status_closed": "closed",
@@ -121,6 +131,13 @@ TEXT: dict[str, dict[str, str]] = {
         "event_erased": "personal data erased", "erase_category_broker": "by the knowledge broker",
         "erase_category_resident_request": "at the resident's request",
         "transcript_erased": "The conversation has been erased.",
+        # maps (bot/review/maps.py)
+        "map_districts": "Map of {city}: questions per district",
+        "map_neighbourhoods": "Map of {city}: questions per neighbourhood", "map_legend": "Number of questions",
+        "map_area": "{name}: {count} questions", "map_area_one": "{name}: 1 question",
+        "map_hint": "Select an area to see its questions.",
+        "map_source": "Map: CBS / Kadaster, 2023", "map_locator": "Location of {name} in {city}",
+        "map_table": "Counts as a table",
     },
 }
 
@@ -132,5 +149,18 @@ def language(request: Request) -> str:
     return request.session.get("lang", "nl")
 
 
+def city_name(lang: str) -> str:
+    """The name of the municipality this deployment serves, in `lang`."""
+    from bot.structuring.municipality import current
+
+    return current().text("name", lang)
+
+
+@lru_cache(maxsize=16)
+def _with_city(lang: str, city: str) -> dict[str, str]:
+    return {key: value.replace("{city}", city) for key, value in TEXT[lang].items()}
+
+
 def texts(request: Request) -> dict[str, str]:
-    return TEXT[language(request)]
+    lang = language(request)
+    return _with_city(lang, city_name(lang))

@@ -73,6 +73,13 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(10)
 
 
+def all_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every axe violation, whatever its impact (the maps must have none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in Axe().run(page).response["violations"]]
+
+
 def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
     from axe_playwright_python.sync_playwright import Axe
 

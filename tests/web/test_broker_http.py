@@ -130,7 +130,7 @@ def test_csv_export_has_a_bom_and_defuses_formulas(broker_client, database_url: 
 
 def test_overview_renders_charts_without_javascript(broker_client) -> None:  # type: ignore[no-untyped-def]
     html = broker_client.get("/broker/overview").text
-    assert html.count("<svg") == 4 and "Leiden-Noord" in html and "Veiligheid" in html and "<script" not in html
+    assert html.count("<svg class=\"chart\"") == 4 and "Leiden-Noord" in html and "Veiligheid" in html and "<script" not in html
 
 
 def test_only_admins_manage_accounts(broker_client, admin_client) -> None:  # type: ignore[no-untyped-def]
@@ -183,10 +183,10 @@ def test_overview_counts_questions_that_could_not_be_kept(broker_client, databas
     from bot.storage.intakes import IntakeDraft, record_anonymous
 
     html = broker_client.get("/broker/overview").text
-    assert "alleen geteld, zonder tekst): <strong>0</strong>" in html and html.count("<svg") == 4
+    assert "alleen geteld, zonder tekst): <strong>0</strong>" in html and html.count("<svg class=\"chart\"") == 4
     with session_factory(database_url).begin() as s:
         for theme in ("safety", "safety", "mobility"):
             record_anonymous(s, IntakeDraft(language="nl", description="niet bewaard", theme=theme))
     html = broker_client.get("/broker/overview").text
-    assert "alleen geteld, zonder tekst): <strong>3</strong>" in html and html.count("<svg") == 5
+    assert "alleen geteld, zonder tekst): <strong>3</strong>" in html and html.count("<svg class=\"chart\"") == 5
     assert "niet bewaard" not in html
