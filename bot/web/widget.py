@@ -31,6 +31,7 @@ from starlette.routing import Route
 from bot.config import WebSettings
 from bot.runtime.rasa_client import RasaUnavailable
 from bot.storage import transcripts
+from bot.structuring.municipality import current
 from bot.web.ratelimit import ChatLimits, client_address, trusted_proxies
 
 TOKEN_HEADER = "X-Stadsvraag-Token"
@@ -119,9 +120,12 @@ async def read_body(request: Request) -> bytes | None:
 async def demo_page(request: Request) -> Response:
     """GET /: a mock page of the municipality with the widget embedded by one script tag (?lang=en)."""
     lang = "en" if request.query_params.get("lang") == "en" else "nl"
+    municipality = current()
     config = {"lang": lang, "title": "Stel je vraag aan de stad" if lang == "nl" else "Ask the city your question",
-              "colors": {"primary": "#a3001b", "onPrimary": "#ffffff"}}
-    return request.app.state.templates.TemplateResponse(request, "demo.html", {"lang": lang, "config": config})
+              "colors": {"primary": municipality.data.get("colours", {}).get("primary", "#a3001b"),
+                         "onPrimary": "#ffffff"}}
+    return request.app.state.templates.TemplateResponse(
+        request, "demo.html", {"lang": lang, "config": config, "city": municipality.variables(lang)})
 
 
 MAX_CHARS = 2000  # a longer message gets a friendly "please make it shorter" in the widget

@@ -93,3 +93,21 @@ def test_check_municipality_command() -> None:
                          text=True, cwd=ROOT, timeout=120)
     assert good.returncode == 0 and "denhaag: complete" in good.stdout
     assert bad.returncode == 1 and "denhaag, leiden" in bad.stderr
+
+
+def test_the_demo_page_names_the_city_it_serves(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from bot.web.app import create_app
+
+    monkeypatch.setenv("MUNICIPALITY", "denhaag")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", rasa_url="http://127.0.0.1:9",
+                        action_port=0, rasa_port=0, web_port=0, web_host="127.0.0.1")
+    from bot.storage.db import upgrade
+
+    upgrade(settings.database_url)
+    with TestClient(create_app(settings)) as client:
+        nl, en = client.get("/").text, client.get("/?lang=en").text
+    assert "Gemeente Den Haag · Kennis Maken Den Haag" in nl and "De Haagse Hogeschool" in nl and "14 070" in nl
+    assert "City of The Hague" in en and "#0b6a4b" in en
+    assert "Leiden" not in nl.replace("Universiteit Leiden (Campus Den Haag)", "")

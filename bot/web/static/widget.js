@@ -1,4 +1,4 @@
-/* Stadsvraag chat widget (Leren met de Stad, Leiden). Embed on any page with one tag:
+/* Stadsvraag chat widget (the city's knowledge programme; the page that embeds it names the city). Embed on any page with one tag:
  *   <script src="https://ASSISTANT-HOST/static/widget.js" defer></script>
  * Optional config (see docs/channels.md): data-lang, data-title, data-url, data-primary, data-on-primary or
  * data-config='{"lang":"en"}' on that tag, or <script type="application/json" id="stadsvraag-config">{...}</script>.
@@ -10,7 +10,7 @@
 
   var TEXT = {
     nl: { launcher: "Stel je vraag", title: "Stadsvraag", close: "Chat sluiten",
-      intro: "Stel je vraag over je buurt of over Leiden. Begin bijvoorbeeld met ‘hallo’.",
+      intro: "Stel je vraag over je buurt of je stad. Begin bijvoorbeeld met ‘hallo’.",
       log: "Gesprek met Stadsvraag", you: "Jij: ", bot: "Stadsvraag: ", label: "Je bericht",
       placeholder: "Typ je bericht", send: "Versturen", typing: "Stadsvraag is aan het typen…",
       options: "Antwoordopties", newTab: " (opent in een nieuw tabblad)", retry: "Nu opnieuw proberen",
@@ -22,7 +22,7 @@
       slowDown: "Je stuurt veel berichten kort na elkaar. Even geduld, ik verstuur je bericht zo.",
       error: "Er ging iets mis. Probeer het opnieuw." },
     en: { launcher: "Ask your question", title: "Stadsvraag", close: "Close chat",
-      intro: "Ask your question about your neighbourhood or about Leiden. Start with ‘hello’, for example.",
+      intro: "Ask your question about your neighbourhood or your city. Start with ‘hello’, for example.",
       log: "Conversation with Stadsvraag", you: "You: ", bot: "Stadsvraag: ", label: "Your message",
       placeholder: "Type your message", send: "Send", typing: "Stadsvraag is typing…",
       options: "Answer options", newTab: " (opens in a new tab)", retry: "Try again now",
