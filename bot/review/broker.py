@@ -225,24 +225,23 @@ class Overview:
     not_stored_per_theme: list[tuple[str, int]] = field(default_factory=list)
 
 
+def _count_by(session: Session, column: Any, *where: Any) -> dict[Any, int]:
+    """Rows per value of `column` (None included), optionally among the rows matching `where`."""
+    query = select(column, func.count()).select_from(column.class_).where(*where).group_by(column)
+    return {value: n for value, n in session.execute(query)}
+
+
 def overview(session: Session, weeks: int = 12) -> Overview:
     total = session.scalar(select(func.count(Intake.id))) or 0
-    themes: dict[str | None, int] = {t: n for t, n in session.execute(
-        select(Intake.theme, func.count(Intake.id)).group_by(Intake.theme))}
+    themes = _count_by(session, Intake.theme)
     per_theme = [(t, themes.get(t, 0)) for t in theme_ids()]
-    districts: dict[str | None, int] = {d: n for d, n in session.execute(
-        select(Intake.district_code, func.count(Intake.id))
-        .where(Intake.district_code.isnot(None)).group_by(Intake.district_code))}
+    districts = _count_by(session, Intake.district_code)
     places = get_gazetteer().places
     per_district = [(p.code, p.name, districts.get(p.code, 0)) for p in places.values() if p.kind == "district"]
-    kinds: dict[str | None, int] = {k: n for k, n in session.execute(
-        select(Intake.neighbourhood_kind, func.count(Intake.id))
-        .where(Intake.district_code.is_(None)).group_by(Intake.neighbourhood_kind))}
+    kinds = _count_by(session, Intake.neighbourhood_kind, Intake.district_code.is_(None))
     for kind in ("city", "outside", "unresolved"):
         per_district.append((kind, kind, kinds.get(kind, 0) + (kinds.get(None, 0) if kind == "unresolved" else 0)))
-    neighbourhoods: dict[str | None, int] = {c: n for c, n in session.execute(
-        select(Intake.neighbourhood_code, func.count(Intake.id))
-        .where(Intake.neighbourhood_code.isnot(None)).group_by(Intake.neighbourhood_code))}
+    neighbourhoods = _count_by(session, Intake.neighbourhood_code)
     per_neighbourhood = [(p.code, p.name, neighbourhoods.get(p.code, 0)) for p in places.values()
                          if p.kind == "neighbourhood"]
     since = utcnow() - timedelta(weeks=weeks)
@@ -254,8 +253,7 @@ def overview(session: Session, weeks: int = 12) -> Overview:
         year, week = (today - timedelta(weeks=back)).isocalendar()[:2]
         per_week.append((f"{year}-W{week:02d}", week_counts.get((year, week), 0)))
     per_status = list(status_counts(session).items())
-    anonymous: dict[str | None, int] = {t: n for t, n in session.execute(
-        select(AnonymousQuestion.theme, func.count(AnonymousQuestion.id)).group_by(AnonymousQuestion.theme))}
+    anonymous = _count_by(session, AnonymousQuestion.theme)
     not_stored_per_theme = [(t, anonymous.get(t, 0)) for t in theme_ids()]
     return Overview(total, per_theme, per_district, per_neighbourhood, per_week, per_status,
                     sum(anonymous.values()), not_stored_per_theme)
