@@ -1,9 +1,14 @@
-"""Deliver the outbox to the matching backend: signed HTTP, retries with backoff, dead letters.
+"""Deliver the outbox: signed HTTP to the matching backend, retries with backoff, dead letters.
 
 A dispatcher (`stadsvraag handoff run`) delivers rows over HTTPS, signed per the Standard Webhooks
 specification with a `webhook-id` that stays the same across retries, so the receiver can de-duplicate.
 Several dispatchers may run at once: on PostgreSQL they claim rows with FOR UPDATE SKIP LOCKED, and a claim
 is a lease, so rows of a dispatcher killed mid-delivery are delivered by another.
+
+The same engine sends status updates to residents (`stadsvraag notify run`, bot/notify/sender.py), one
+destination per dispatcher. A mail or chat message cannot be taken back or de-duplicated by its receiver, so
+that dispatcher is at most once: a row whose sender died mid-send is not sent again but dead-lettered, for the
+broker to retry if it was never sent.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import httpx
 from sqlalchemy import or_, select
@@ -22,10 +28,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import ConfigError, HandoffSettings
-from bot.handoff.outbox import DEAD, DELIVERED, DELIVERING, EVENT_READY, PENDING
+from bot.handoff.outbox import EVENT_READY
 from bot.handoff.signing import sign_headers
 from bot.review import workflow
 from bot.storage.models import Intake, IntakeEvent, OutboxMessage, as_utc, utcnow
+from bot.storage.outbox import CANCELLED, DEAD, DELIVERED, DELIVERING, MATCHING, PENDING
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +52,19 @@ class MatchingBackendClient:
         return self.http.post(self.url, content=body.encode("utf-8"),
                               headers=sign_headers(self.secret, webhook_id, body))
 
+    def deliver(self, webhook_id: str, body: str) -> DeliveryOutcome:
+        try:
+            return classify(self.send(webhook_id, body), None)
+        except httpx.HTTPError as exc:
+            return classify(None, exc)
+
     def close(self) -> None:
         self.http.close()
 
 
 @dataclass
 class DeliveryOutcome:
-    status: str  # delivered | retry | dead
+    status: str  # delivered | retry | dead | cancelled (no longer to be sent)
     status_code: int | None = None
     error: str | None = None
     body: str | None = None
@@ -97,13 +110,20 @@ def backoff(attempt: int, settings: HandoffSettings, rng: random.Random) -> floa
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
-class Dispatcher:
-    """Claims due outbox rows, delivers them, records the outcome. Safe to run several at once."""
+class Client(Protocol):
+    def deliver(self, webhook_id: str, body: str) -> DeliveryOutcome: ...
 
-    def __init__(self, sessions: sessionmaker, settings: HandoffSettings, name: str | None = None) -> None:
+
+class Dispatcher:
+    """Claims due outbox rows of one destination, delivers them, records the outcome. Safe to run several at once."""
+
+    def __init__(self, sessions: sessionmaker, settings: HandoffSettings, name: str | None = None,
+                 destination: str = MATCHING, at_most_once: bool = False) -> None:
         self.sessions = sessions
         self.settings = settings
         self.name = name or f"dispatcher-{os.getpid()}"
+        self.destination = destination
+        self.at_most_once = at_most_once
         self.rng = random.Random()
         self.stop = threading.Event()
 
@@ -113,7 +133,7 @@ class Dispatcher:
         with self.sessions.begin() as session:
             rows = session.scalars(
                 select(OutboxMessage)
-                .where(or_(
+                .where(OutboxMessage.destination == self.destination, or_(
                     (OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= now),
                     (OutboxMessage.status == DELIVERING) & (OutboxMessage.locked_until < now),
                 ))
@@ -121,6 +141,14 @@ class Dispatcher:
                 .limit(self.settings.batch)
                 .with_for_update(skip_locked=True)
             ).all()
+            claimed = []
+            for row in rows:
+                if self.at_most_once and row.status == DELIVERING:  # its sender died mid-send: maybe sent
+                    row.status, row.locked_until = DEAD, None
+                    row.last_error = "the sender stopped while sending: not sent again, so never twice"
+                    continue
+                claimed.append(row)
+            rows = claimed
             for row in rows:
                 row.status = DELIVERING
                 row.locked_until = now + timedelta(seconds=self.settings.lease)
@@ -138,7 +166,11 @@ class Dispatcher:
             message.locked_until = None
             if outcome.status == "delivered":
                 message.status, message.delivered_at, message.last_error = DELIVERED, now, None
-                self._mark_handed_off(session, message, outcome)
+                if self.destination == MATCHING:
+                    self._mark_handed_off(session, message, outcome)
+                return
+            if outcome.status == CANCELLED:
+                message.status, message.last_error = CANCELLED, outcome.error
                 return
             message.last_error = outcome.error
             if outcome.status == "dead" or (now - as_utc(message.created_at)).total_seconds() > self.settings.retry_window:
@@ -164,24 +196,20 @@ class Dispatcher:
         else:
             session.add(IntakeEvent(intake_id=intake.id, actor="handoff", kind="handoff", new_value="delivered"))
 
-    def run_once(self, client: MatchingBackendClient) -> int:
+    def run_once(self, client: Client) -> int:
         """Deliver what is due now; returns the number of attempts made."""
         claimed = self.claim()
         for message_id, webhook_id, payload in claimed:
-            try:
-                response, error = client.send(webhook_id, payload), None
-            except httpx.HTTPError as exc:
-                response, error = None, exc
-            self.record(message_id, classify(response, error))
+            self.record(message_id, client.deliver(webhook_id, payload))
         return len(claimed)
 
-    def run(self, once: bool = False) -> None:
-        if not self.settings.url:
+    def run(self, once: bool = False, client: Client | None = None) -> None:
+        if client is None and not self.settings.url:
             logger.warning("MATCHING_BACKEND_URL is not set: intakes wait in the outbox for the matching backend")
             while not self.stop.is_set() and not once:
                 self.stop.wait(self.settings.poll * 5)
             return
-        client = MatchingBackendClient(self.settings)
+        client = client or MatchingBackendClient(self.settings)
         try:
             while not self.stop.is_set():
                 try:
@@ -195,4 +223,6 @@ class Dispatcher:
                 if done == 0:
                     self.stop.wait(self.settings.poll)
         finally:
-            client.close()
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()

@@ -8,7 +8,6 @@ delivers the rows, signed by bot/handoff/signing.py.
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -19,20 +18,25 @@ from bot.config import AFTER_CONFIRMATION, HandoffSettings
 from bot.review import workflow
 from bot.storage.intakes import IntakeDraft, neighbourhood_dict, submit_intake
 from bot.storage.models import Intake, OutboxMessage, utcnow
+from bot.storage.outbox import (
+    CANCELLED,
+    DEAD,
+    DELIVERED,
+    DELIVERING,
+    MATCHING,
+    PENDING,
+    add_message,
+)
 
 SCHEMA_VERSION = "1"
 EVENT_READY = "intake.ready"
-PENDING, DELIVERING, DELIVERED, DEAD = "pending", "delivering", "delivered", "dead"
+__all__ = ["CANCELLED", "DEAD", "DELIVERED", "DELIVERING", "PENDING", "queue", "enqueue", "approve"]
 
 
 def queue(session: Session, intake: Intake, event_type: str, payload: dict[str, Any],
           not_before: datetime | None = None) -> OutboxMessage:
     """Add a message for the matching backend to the outbox, in the caller's transaction."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    message = OutboxMessage(webhook_id=f"msg_{uuid.uuid4().hex}", intake_id=intake.id, event_type=event_type,
-                            payload=body, status=PENDING, attempts=0, next_attempt_at=not_before or utcnow())
-    session.add(message)
-    return message
+    return add_message(session, intake, event_type, payload, MATCHING, not_before)
 
 
 def build_payload(intake: Intake, settings: HandoffSettings, event_type: str = EVENT_READY) -> dict[str, Any]:
@@ -80,7 +84,7 @@ def submit_confirmed(session: Session, draft: IntakeDraft, settings: HandoffSett
     """Store what the resident confirmed; hand it off at once when HANDOFF_AFTER=confirmation."""
     intake = submit_intake(session, draft)
     if settings.after == AFTER_CONFIRMATION:
-        approve(session, intake, "assistant", settings)
+        approve(session, intake, workflow.ASSISTANT, settings)
     return intake
 
 
@@ -97,5 +101,6 @@ def retry_dead(session: Session, message_id: int) -> bool:
 def outbox_counts(session: Session) -> dict[str, int]:
     from sqlalchemy import func
 
-    rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    rows = session.execute(select(OutboxMessage.status, func.count()).where(OutboxMessage.destination == MATCHING)
+                           .group_by(OutboxMessage.status)).all()
     return {status: count for status, count in rows}

@@ -5,7 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, declarative_base, relationship
 
 # Typed through SQLAlchemy's mypy plugin (pyproject.toml). A not-null column with a default is annotated
@@ -56,6 +67,9 @@ class Intake(Base):
     pii_flags = Column(String(64))  # kinds of personal data masked in the description: email,phone,bsn
     match_id = Column(String(200))  # given by the matching backend
     matching_status = Column(String(32))  # last progress reported by the matching backend
+    updates_token = Column(String(64), unique=True, index=True)  # in the "stop these updates" link
+    updates_stopped_at = Column(DateTime(timezone=True))  # the resident asked for no more status updates
+    group_id = Column(Integer, ForeignKey("intakes.id", ondelete="SET NULL"), index=True)  # the group's first intake
 
     contact: Mapped[Contact | None] = relationship("Contact", back_populates="intake", uselist=False, cascade="all, delete-orphan")
     consents: Mapped[list[Consent]] = relationship("Consent", back_populates="intake", order_by="Consent.id", cascade="all, delete-orphan")
@@ -133,9 +147,28 @@ class IntakeEvent(Base):
     field = Column(String(64))
     old_value = Column(Text)
     new_value = Column(Text)
-    note = Column(Text)
+    note = Column(Text)  # internal: for brokers only
+    public_note = Column(Text)  # a status change's reason as the resident may read it
 
     intake: Mapped[Intake] = relationship("Intake", back_populates="events")
+
+
+class IntakeLink(Base):
+    """Two intakes that ask much the same (found when the later one was stored); `intake_id` < `other_id`.
+
+    state: suggested (found, shown to the broker) | unlinked (the broker said they do not belong together)."""
+
+    __tablename__ = "intake_links"
+    __table_args__ = (UniqueConstraint("intake_id", "other_id", name="uq_intake_links_pair"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    intake_id: Mapped[int] = Column(Integer, ForeignKey("intakes.id", ondelete="CASCADE"), nullable=False, index=True)
+    other_id: Mapped[int] = Column(Integer, ForeignKey("intakes.id", ondelete="CASCADE"), nullable=False, index=True)
+    score: Mapped[float] = Column(Float, nullable=False)
+    state: Mapped[str] = Column(String(16), nullable=False, default="suggested")
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    decided_by = Column(String(100))
+    decided_at = Column(DateTime(timezone=True))
 
 
 class OutboxMessage(Base):
@@ -145,6 +178,8 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     webhook_id = Column(String(64), unique=True, nullable=False)  # stable across retries
+    destination: Mapped[str] = Column(String(16), nullable=False, default="matching", server_default="matching",
+                                      index=True)  # matching (the backend) | resident (status updates)
     intake_id = Column(Integer, ForeignKey("intakes.id", ondelete="SET NULL"), index=True)
     event_type: Mapped[str] = Column(String(64), nullable=False)
     payload = Column(Text, nullable=False)  # the exact JSON body that is signed and sent
