@@ -213,11 +213,39 @@ def _cmd_handoff(args: argparse.Namespace) -> int:
 
         from bot.storage.models import OutboxMessage
 
-        dead = session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD)).all()
+        dead = session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD,
+                                                           OutboxMessage.destination == "matching")).all()
         print(json.dumps({"matching_backend": handoff.url or "not configured: waiting for the matching backend",
                           "outbox": counts,
                           "dead_letters": [{"id": m.id, "webhook_id": m.webhook_id, "status_code": m.last_status_code,
                                             "error": m.last_error} for m in dead]}, indent=2))
+    return 0
+
+
+def _cmd_notify(args: argparse.Namespace) -> int:
+    """Send status updates to residents (e-mail, Telegram, WhatsApp) from the outbox."""
+    import logging
+    import signal
+
+    from bot.config import HandoffSettings, NotifySettings
+    from bot.handoff.delivery import Dispatcher
+    from bot.notify.sender import ResidentClient
+    from bot.storage.db import session_factory
+    from bot.storage.outbox import RESIDENT
+
+    sessions = session_factory(_database())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.privacy.logscrub import install
+
+    install()
+    notify = NotifySettings.from_env()
+    dispatcher = Dispatcher(sessions, HandoffSettings.from_env(), name=f"notifier-{os.getpid()}",
+                            destination=RESIDENT, at_most_once=True)
+    signal.signal(signal.SIGTERM, lambda *_: dispatcher.stop.set())
+    signal.signal(signal.SIGINT, lambda *_: dispatcher.stop.set())
+    if not notify.smtp_url:
+        logging.getLogger(__name__).info("SMTP_URL is not set: e-mails are written to %s", notify.mail_dir)
+    dispatcher.run(once=args.once, client=ResidentClient(sessions, notify))
     return 0
 
 
@@ -305,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     ht = hsub.add_parser("retry", help="queue a dead-lettered message again")
     ht.add_argument("id", type=int)
     p.set_defaults(func=_cmd_handoff)
+
+    p = sub.add_parser("notify", help="send status updates to residents (e-mail, Telegram, WhatsApp)")
+    nsub = p.add_subparsers(dest="action", required=True)
+    nr = nsub.add_parser("run", help="run a sender (several may run at once)")
+    nr.add_argument("--once", action="store_true", help="send what is due now, then stop")
+    p.set_defaults(func=_cmd_notify)
 
     p = sub.add_parser("broker", help="dashboard accounts")
     bsub = p.add_subparsers(dest="action", required=True)

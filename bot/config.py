@@ -109,9 +109,13 @@ class Settings:
     def keys(self) -> Keys:
         return Keys.from_env()
 
+    @property
+    def notify(self) -> NotifySettings:
+        return NotifySettings.from_env()
+
     def check(self) -> Settings:
         """Every section read once, so a malformed value stops start-up with a message naming the fix."""
-        for section in (HandoffSettings, RetentionSettings, WebSettings, Keys):
+        for section in (HandoffSettings, RetentionSettings, WebSettings, Keys, NotifySettings):
             section.from_env()
         from bot.structuring.municipality import current
 
@@ -296,3 +300,47 @@ class Keys:
     def from_env(cls) -> Keys:
         return cls(attempts=os.environ.get("ATTEMPTS_KEY", "").encode(),
                    log_hash=(os.environ.get("LOG_HASH_KEY") or os.environ.get("WEB_SECRET_KEY") or "").encode())
+
+
+# ---------------------------------------------------------------- the loop back to the resident (bot/notify/)
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Where status updates for residents go: e-mail over SMTP (or files under var/mail/ without SMTP_URL) and
+    the messaging channels' APIs (the same variables as credentials.yml)."""
+
+    smtp_url: str | None = field(default=None, repr=False)  # smtp://user:password@host:587 (may hold a password)
+    mail_from: str = "Stadsvraag <noreply@localhost>"
+    public_url: str = "http://localhost:8000"  # the web app as residents reach it: links in mails
+    mail_dir: Path = VAR_DIR / "mail"
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_number: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls) -> NotifySettings:
+        smtp_url = os.environ.get("SMTP_URL") or None
+        if smtp_url and urlsplit(smtp_url).scheme not in ("smtp", "smtps", "smtp+starttls"):
+            raise ConfigError("SMTP_URL must start with smtp:// (plain or STARTTLS when offered), smtp+starttls:// "
+                              "(STARTTLS required) or smtps:// (TLS). Fix: e.g. SMTP_URL=smtp+starttls://user:password"
+                              "@mail.example.nl:587")
+        mail_from = os.environ.get("MAIL_FROM") or cls.mail_from
+        if "@" not in mail_from:
+            raise ConfigError(f"MAIL_FROM={mail_from!r} has no e-mail address. Fix: e.g. "
+                              "MAIL_FROM='Leren met de Stad <stadsvraag@leiden.nl>'")
+        port = _int("WEB_PORT", 8000)
+        public_url = (os.environ.get("PUBLIC_URL") or f"http://localhost:{port}").rstrip("/")
+        if not public_url.startswith(("https://", "http://")):
+            raise ConfigError(f"PUBLIC_URL {public_url!r} is not an http(s) URL. Fix: e.g. PUBLIC_URL=https://stadsvraag.leiden.nl")
+        return cls(smtp_url=smtp_url, mail_from=mail_from, public_url=public_url,
+                   mail_dir=Path(os.environ.get("MAIL_DIR") or VAR_DIR / "mail"),
+                   telegram_token=os.environ.get("TELEGRAM_TOKEN") or None,
+                   telegram_api_url=(os.environ.get("TELEGRAM_API_URL") or cls.telegram_api_url).rstrip("/"),
+                   twilio_account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or None,
+                   twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+                   twilio_number=os.environ.get("TWILIO_NUMBER") or None,
+                   twilio_api_url=(os.environ.get("TWILIO_API_URL") or cls.twilio_api_url).rstrip("/"))

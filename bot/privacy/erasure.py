@@ -27,11 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import HandoffSettings
-from bot.handoff.outbox import DELIVERING, PENDING, SCHEMA_VERSION, build_payload, queue
+from bot.handoff.outbox import CANCELLED, DELIVERING, PENDING, SCHEMA_VERSION, build_payload, queue
 from bot.privacy.contact import normalise_email, normalise_phone
 from bot.privacy.scrub import scrub
 from bot.storage import transcripts
 from bot.storage.models import Contact, Intake, IntakeEvent, OutboxMessage, as_utc, utcnow
+from bot.storage.outbox import MATCHING
+from bot.storage.outbox import RESIDENT as TO_RESIDENT
 
 EVENT_ERASED = "intake.erased"
 RESIDENT, BROKER = "resident_request", "broker"
@@ -140,9 +142,17 @@ def anonymise(session: Session, intake: Intake, settings: HandoffSettings) -> An
     for event in intake.events:  # notes, corrected fields and reasons typed with a status change
         event.note, event.old_value, event.new_value = (_clean(event.note, names), _clean(event.old_value, names),
                                                         _clean(event.new_value, names))
+        event.public_note = _clean(event.public_note, names)
     intake.sender_id, intake.consent_contact = None, False
     session.flush()
+    # status updates for the resident: those not sent yet never will be, and none keeps the broker's words
+    for update in session.scalars(select(OutboxMessage).where(OutboxMessage.intake_id == intake.id,
+                                                              OutboxMessage.destination == TO_RESIDENT)):
+        update.payload = json.dumps({**json.loads(update.payload), "note": None}, separators=(",", ":"))
+        if update.status == PENDING:
+            update.status, update.last_error = CANCELLED, "not sent: personal data erased"
     result.outbox = list(session.scalars(select(OutboxMessage).where(OutboxMessage.intake_id == intake.id,
+                                                                     OutboxMessage.destination == MATCHING,
                                                                      OutboxMessage.event_type != EVENT_ERASED)))
     for message in result.outbox:
         message.payload = json.dumps(build_payload(intake, settings, message.event_type), ensure_ascii=False,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from bot.notify.updates import queue_update
 from bot.storage.models import Intake, IntakeEvent, utcnow
 
 NEW, IN_REVIEW, READY, HANDED_OFF, MATCHED, CLOSED = (
@@ -27,6 +28,21 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 NEEDS_REASON = frozenset({REJECTED, DUPLICATE})
 
+# What the resident hears (in the chat, by e-mail, in their messaging app): fewer, plainer steps than the broker's.
+# The words are the responses utter_status_<public status> in domain.yml.
+RECEIVED, REVIEWING, SEARCHING, FOUND, DONE, JOINED = "received", "in_review", "searching", "matched", "closed", "joined"
+PUBLIC_STATUS: dict[str, str] = {
+    NEW: RECEIVED, IN_REVIEW: REVIEWING, READY: SEARCHING, HANDED_OFF: SEARCHING, MATCHED: FOUND, CLOSED: DONE,
+    REJECTED: DONE, DUPLICATE: JOINED,
+}
+
+
+def public_status(status: str) -> str:
+    return PUBLIC_STATUS.get(status, RECEIVED)
+
+
+ASSISTANT = "assistant"  # the actor of changes the chat makes while the resident is still there
+
 
 class TransitionError(ValueError):
     """The change is not in the transition table (or lacks a required reason)."""
@@ -36,8 +52,13 @@ def can_change(old: str, new: str) -> bool:
     return new in TRANSITIONS.get(old, frozenset())
 
 
-def change_status(session: Session, intake: Intake, new: str, actor: str, reason: str | None = None) -> IntakeEvent:
-    """Move `intake` to `new` and record who and why; raises TransitionError when not allowed."""
+def change_status(session: Session, intake: Intake, new: str, actor: str, reason: str | None = None,
+                  public_note: str | None = None) -> IntakeEvent:
+    """Move `intake` to `new` and record who and why; raises TransitionError when not allowed.
+
+    `reason` is for brokers; `public_note` is what the resident may read. When what the resident hears changes,
+    an update for them is queued in this same transaction (bot/notify/updates.py): sending it later can fail,
+    but never undo or hold up the change."""
     old = intake.status
     if not can_change(old, new):
         raise TransitionError(f"status {old!r} cannot change to {new!r}")
@@ -45,7 +66,10 @@ def change_status(session: Session, intake: Intake, new: str, actor: str, reason
         raise TransitionError(f"status {new!r} needs a reason")
     intake.status = new
     intake.updated_at = utcnow()
+    public_note = (public_note or "").strip()[:1000] or None
     event = IntakeEvent(intake_id=intake.id, actor=actor, kind="status", field="status", old_value=old,
-                        new_value=new, note=reason)
+                        new_value=new, note=reason, public_note=public_note)
     session.add(event)
+    if public_status(new) != public_status(old) and actor != ASSISTANT:  # not at the end of the chat itself
+        queue_update(session, intake, public_status(new), public_note)
     return event

@@ -106,6 +106,7 @@ class Stack:
                             "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],
                     f"http://127.0.0.1:{s.web_port}/healthz"),
             Service("dispatcher", [PYTHON, "-m", "bot.cli", "handoff", "run"], None),
+            Service("notifier", [PYTHON, "-m", "bot.cli", "notify", "run"], None),
             Service("retention", [PYTHON, "-m", "bot.cli", "purge", "--daily"], None),
         ]
 
@@ -197,6 +198,7 @@ Stadsvraag is running on {settings.database_url.split('://')[0]}{" with Redis, p
   action server    http://localhost:{settings.action_port}/health
   channels         {", ".join(stack.channels)}
   handoff          {settings.handoff.url or "waiting for the matching backend (MATCHING_BACKEND_URL unset)"}
+  status e-mails   {"SMTP " + settings.notify.smtp_url.split("@")[-1] if settings.notify.smtp_url else f"written to {settings.notify.mail_dir} (SMTP_URL unset)"}
   logs             {stack.log_dir}
 Press Ctrl-C to stop.""", flush=True)
     stopping = False

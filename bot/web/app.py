@@ -26,7 +26,7 @@ from bot.review import broker
 from bot.review.users import SESSION_LIFETIME
 from bot.runtime.rasa_client import RasaClient
 from bot.storage.db import session_factory
-from bot.web import broker_routes, widget
+from bot.web import broker_routes, updates, widget
 from bot.web.security import SecurityHeadersMiddleware, web_secret_key
 
 HERE = Path(__file__).resolve().parent
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/", widget.demo_page),
             Route("/healthz", healthz),
             *widget.routes,
+            *updates.routes,
             Route("/api/intakes/{intake_id}/status", intake_status_callback, methods=["POST"]),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],

@@ -119,7 +119,7 @@ def test_erasure_removes_contact_transcript_and_personal_data_and_tells_the_back
         assert not any("sanne" in n.lower() or "12345678" in n for n in kept), kept
         erased = [e for e in intake.events if e.kind == "erased"]
         assert len(erased) == 1 and erased[0].actor == "resident (chat)" and erased[0].note == "verzoek in de chat"
-        messages = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        messages = s.scalars(select(OutboxMessage).where(OutboxMessage.destination == "matching").order_by(OutboxMessage.id)).all()
         assert [m.event_type for m in messages] == ["intake.ready", "intake.erased"]
         assert all("sanne" not in m.payload.lower() for m in messages)
         jsonschema.validate(json.loads(messages[1].payload), ERASED_SCHEMA, format_checker=jsonschema.FormatChecker())
@@ -127,7 +127,7 @@ def test_erasure_removes_contact_transcript_and_personal_data_and_tells_the_back
         intake = s.scalars(select(Intake).where(Intake.reference == ref)).one()
         assert erase_intake(s, intake, "ada", "nogmaals", BROKER, SETTINGS).already
     with sessions() as s:
-        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.destination == "matching")) == 2
         assert s.scalar(select(func.count()).select_from(IntakeEvent).where(IntakeEvent.kind == "erased")) == 1
 
 

@@ -111,13 +111,14 @@ def test_a_forwarded_intake_tells_the_matching_backend(admin_client, person, dat
                              follow_redirects=False).status_code == 303
     s, intake = load(database_url, uid)
     with s:
-        ready = s.scalars(select(OutboxMessage).where(OutboxMessage.intake_id == intake.id)).one()
+        ready = s.scalars(select(OutboxMessage).where(OutboxMessage.intake_id == intake.id,
+                                                      OutboxMessage.destination == "matching")).one()
         assert ready.event_type == EVENT_READY and EMAIL in ready.payload and NAME in ready.payload
     assert erase(admin_client, uid, reference=reference).headers["location"].endswith("msg=erased")
     s, intake = load(database_url, uid)
     with s:
         messages = {m.event_type: m for m in s.scalars(select(OutboxMessage).where(
-            OutboxMessage.intake_id == intake.id))}
+            OutboxMessage.intake_id == intake.id, OutboxMessage.destination == "matching"))}
         assert set(messages) == {EVENT_READY, EVENT_ERASED}
         assert EMAIL not in messages[EVENT_READY].payload and "Sanne" not in messages[EVENT_READY].payload
         assert "Vries" not in messages[EVENT_READY].payload
