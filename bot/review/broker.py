@@ -99,9 +99,12 @@ class QueueFilter:
 
 
 def queue(session: Session, flt: QueueFilter, page_size: int = PAGE_SIZE) -> tuple[list[Intake], int]:
-    """Intakes newest first, filtered, one page; and the total that match."""
-    total = session.scalar(flt.apply(select(func.count(Intake.id)))) or 0
-    rows = session.scalars(flt.apply(select(Intake)).order_by(Intake.created_at.desc(), Intake.id.desc())
+    """Intakes newest first, filtered, one page; and the total that match. A group of similar questions is one
+    row, its first intake (the others are on its page; `group_sizes` gives how many residents are behind it)."""
+    one_per_group = or_(Intake.group_id.is_(None), Intake.group_id == Intake.id)
+    total = session.scalar(flt.apply(select(func.count(Intake.id)).where(one_per_group))) or 0
+    rows = session.scalars(flt.apply(select(Intake).where(one_per_group))
+                           .order_by(Intake.created_at.desc(), Intake.id.desc())
                            .offset((flt.page - 1) * page_size).limit(page_size)).all()
     return list(rows), total
 

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.privacy.consent import ConsentRecord, store_consents
-from bot.storage.models import AnonymousQuestion, Contact, Intake, IntakeEvent, utcnow
+from bot.storage.models import AnonymousQuestion, Contact, Intake, IntakeEvent, IntakeLink, utcnow
 
 ROLES = ("resident", "neighbourhood_worker", "organisation", "municipality", "other")
 ROLES_WITH_ORGANISATION = ("organisation", "neighbourhood_worker", "municipality")
@@ -132,10 +132,20 @@ def intake_as_dict(intake: Intake, include_contact: bool = True) -> dict[str, An
 
 def export_jsonl(session: Session, out: IO[str], include_contact: bool = True) -> int:
     """Write all intakes, oldest first, one JSON object per line. Returns the count."""
+    references = {row[0]: row[1] for row in session.execute(select(Intake.id, Intake.reference))}
+    similar: dict[int, list[str]] = {}
+    for low, high in session.execute(select(IntakeLink.intake_id, IntakeLink.other_id)
+                                     .where(IntakeLink.state == "suggested").order_by(IntakeLink.score.desc())):
+        similar.setdefault(low, []).append(str(references.get(high)))
+        similar.setdefault(high, []).append(str(references.get(low)))
     rows = session.scalars(select(Intake).options(selectinload(Intake.contact), selectinload(Intake.consents)).order_by(Intake.id))
     n = 0
     for intake in rows:
-        out.write(json.dumps(intake_as_dict(intake, include_contact), ensure_ascii=False) + "\n")
+        item = intake_as_dict(intake, include_contact)
+        # similar open questions found when it was stored (bot/review/grouping.py), and the group it is in
+        item["similar"] = similar.get(intake.id, [])
+        item["group"] = references.get(intake.group_id) if intake.group_id else None
+        out.write(json.dumps(item, ensure_ascii=False) + "\n")
         n += 1
     return n
 

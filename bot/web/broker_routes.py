@@ -16,7 +16,7 @@ from starlette.routing import Route
 from bot.handoff.outbox import DEAD, approve, retry_dead
 from bot.privacy import attempts
 from bot.privacy.erasure import BROKER, REFERENCE, erase_intake, parse_reference
-from bot.review import broker, maps
+from bot.review import broker, grouping, maps
 from bot.review.users import (
     ACCOUNT_ROLES,
     UserError,
@@ -26,8 +26,8 @@ from bot.review.users import (
     end_session,
     start_session,
 )
-from bot.review.workflow import STATUSES, TRANSITIONS, TransitionError, change_status
-from bot.storage.models import BrokerUser, OutboxMessage, as_utc, utcnow
+from bot.review.workflow import STATUSES, TRANSITIONS, TransitionError, change_status, public_status
+from bot.storage.models import BrokerUser, Intake, OutboxMessage, as_utc, utcnow
 from bot.structuring.gazetteer import get_gazetteer
 from bot.structuring.municipality import current
 from bot.structuring.themes import load_themes
@@ -125,11 +125,12 @@ async def queue_page(request: Request) -> Response:
         with _sessions(request)() as s:
             rows, total = broker.queue(s, flt)
             return rows, total, broker.status_counts(s), sorted(
-                {c for (c,) in s.execute(broker.select(broker.Intake.channel).distinct())})
+                {c for (c,) in s.execute(broker.select(broker.Intake.channel).distinct())}), grouping.group_sizes(
+                s, [i.id for i in rows if i.group_id == i.id])
 
-    rows, total, counts, channels = await run_in_threadpool(load)
+    rows, total, counts, channels, group_sizes = await run_in_threadpool(load)
     return _render(request, "broker/queue.html", rows=rows, total=total, counts=counts, flt=flt, now=utcnow(),
-                   channels=channels, pages=max(1, -(-total // broker.PAGE_SIZE)))
+                   channels=channels, pages=max(1, -(-total // broker.PAGE_SIZE)), group_sizes=group_sizes)
 
 
 @require()
@@ -177,18 +178,22 @@ async def intake_page(request: Request) -> Response:
             if intake is None:
                 return None
             turns = broker.transcript(s, intake.sender_id)
-            return intake, turns, broker.attention(intake, turns), broker.outbox_for(s, intake)
+            similar = [(link, other) for link, other in grouping.links_of(s, intake)
+                       if not (intake.group_id and other.group_id == intake.group_id)]
+            members = [m for m in grouping.group_members(s, intake) if m.id != intake.id]
+            return intake, turns, broker.attention(intake, turns), broker.outbox_for(s, intake), similar, members
 
     found = await run_in_threadpool(load)
     if found is None:
         return PlainTextResponse("Not found", status_code=404)
-    intake, turns, reasons, outbox = found
+    intake, turns, reasons, outbox, similar, members = found
     alternatives = json.loads(intake.theme_alternatives) if intake.theme_alternatives else []
     erasure = next((e for e in intake.events if e.kind == "erased"), None)
     return _render(request, "broker/intake.html", intake=intake, turns=turns, reasons=reasons, outbox=outbox,
                    alternatives=alternatives, place_map=_place_map(request, intake.neighbourhood_code), next_statuses=sorted(TRANSITIONS.get(intake.status, ())),
                    message=request.query_params.get("msg"), backend=request.app.state.handoff.url, erasure=erasure,
-                   erase_reason_max=ERASE_REASON_MAX)
+                   erase_reason_max=ERASE_REASON_MAX, similar=similar, members=members,
+                   public_status=public_status(intake.status))
 
 
 def _place_map(request: Request, code: str | None) -> dict[str, object] | None:
@@ -242,9 +247,46 @@ async def intake_note(request: Request) -> Response:
 @require()
 async def intake_status(request: Request) -> Response:
     def change(s, intake, form):
-        change_status(s, intake, str(form.get("status", "")), _actor(request), str(form.get("reason", ""))[:1000] or None)
+        change_status(s, intake, str(form.get("status", "")), _actor(request), str(form.get("reason", ""))[:1000] or None,
+                      public_note=str(form.get("public_note", ""))[:1000] or None)
 
     return await _with_intake(request, change)
+
+
+def _other(s, form) -> Intake | None:
+    return broker.get_intake(s, str(form.get("other", "")))
+
+
+@require()
+async def intake_join(request: Request) -> Response:
+    def join(s, intake, form):
+        other = _other(s, form)
+        if other is None or other.id == intake.id:
+            return "not_allowed"
+        grouping.join(s, intake, other, _actor(request))
+        return "joined"
+
+    return await _with_intake(request, join)
+
+
+@require()
+async def intake_unlink(request: Request) -> Response:
+    def unlink(s, intake, form):
+        other = _other(s, form)
+        if other is None or not grouping.unlink(s, intake, other, _actor(request)):
+            return "not_allowed"
+        return "unlinked"
+
+    return await _with_intake(request, unlink)
+
+
+@require()
+async def intake_leave_group(request: Request) -> Response:
+    def leave(s, intake, form):
+        grouping.leave_group(s, intake, _actor(request))
+        return "left_group"
+
+    return await _with_intake(request, leave)
 
 
 @require()
@@ -390,6 +432,9 @@ routes = [
     Route("/broker/intakes/{intake_id}/note", intake_note, methods=["POST"]),
     Route("/broker/intakes/{intake_id}/status", intake_status, methods=["POST"]),
     Route("/broker/intakes/{intake_id}/forward", intake_forward, methods=["POST"]),
+    Route("/broker/intakes/{intake_id}/join", intake_join, methods=["POST"]),
+    Route("/broker/intakes/{intake_id}/unlink", intake_unlink, methods=["POST"]),
+    Route("/broker/intakes/{intake_id}/leave-group", intake_leave_group, methods=["POST"]),
     Route("/broker/intakes/{intake_id}/erase", intake_erase, methods=["POST"]),
     Route("/broker/intakes/{intake_id}/outbox/{message_id:int}/retry", outbox_retry, methods=["POST"]),
     Route("/broker/users", users_page, methods=["GET", "POST"]),
