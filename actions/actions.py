@@ -21,11 +21,20 @@ from bot.conversation.responses import buttons as response_buttons
 from bot.conversation.slots import INTAKE_SLOTS, slots_kept_for_next_intake
 from bot.conversation.summary import draft_from_slots, summary_values
 from bot.handoff.outbox import submit_confirmed
+from bot.notify import status
 from bot.privacy import erasure
-from bot.privacy.attempts import ERASURE_CONTACT, ERASURE_REFERENCE, forget, guard
+from bot.privacy.attempts import (
+    ERASURE_CONTACT,
+    ERASURE_REFERENCE,
+    STATUS_ADDRESS,
+    STATUS_CONVERSATION,
+    forget,
+    guard,
+)
 from bot.privacy.logscrub import sender_ref
+from bot.review import grouping
 from bot.storage.db import session_factory
-from bot.storage.intakes import record_anonymous
+from bot.storage.intakes import find_intake, record_anonymous
 from bot.structuring.language import DEFAULT_LANGUAGE, choose_language
 
 logger = logging.getLogger(__name__)
@@ -224,18 +233,29 @@ class ActionSubmitIntake(Action):
         if tracker.get_slot("consent_store") is not True:
             return await self.not_stored(dispatcher, draft) + reset
 
-        def store() -> str | None:
+        def store() -> tuple[str | None, bool]:
             with _sessions().begin() as session:
-                return submit_confirmed(session, draft, HandoffSettings.from_env()).reference
+                intake = submit_confirmed(session, draft, HandoffSettings.from_env())
+                reference = intake.reference
+            try:  # linking is a help for the broker: it never costs the resident their stored question
+                with _sessions().begin() as session:
+                    stored = find_intake(session, str(reference))
+                    similar = bool(stored is not None and grouping.link_similar(session, stored))
+            except Exception:
+                logger.exception("linking similar questions failed for intake %s", reference)
+                similar = False
+            return reference, similar
 
         try:
-            reference = await asyncio.to_thread(store)  # the database off the action server's event loop
+            reference, similar = await asyncio.to_thread(store)  # the database off the action server's event loop
         except Exception:
             logger.exception("storing an intake failed (conversation %s)", sender_ref(tracker.sender_id))
             dispatcher.utter_message(response="utter_save_failed")
             return []
         logger.info("intake %s stored", reference)
         dispatcher.utter_message(response="utter_intake_saved", reference=reference)
+        if similar:
+            dispatcher.utter_message(response="utter_similar_known")
         return reset + [SlotSet("reference", reference)]
 
     async def not_stored(self, dispatcher: CollectingDispatcher, draft) -> list[EventType]:
@@ -355,3 +375,53 @@ def _proof_key(proof: str) -> str | None:
     """The contact detail as counted: normalised, so 'Sanne@Example.nl ' and 'sanne@example.nl' are one key."""
     given = erasure.parse_proof(proof)
     return given.lower() if given and "@" in given else given
+
+
+class ActionStatusByReference(Action):
+    """"Hoe staat het met mijn vraag LS-2026-000123?": the status in plain words, never the question itself.
+
+    Every lookup counts against limits per conversation and per address (the widget passes a keyed hash of
+    the client's address as message metadata; in Telegram and WhatsApp the chat is the address), so numbers
+    cannot be walked through. Asking about the question stored in this same conversation is free.
+    """
+
+    def name(self) -> str:
+        return "action_status_by_reference"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reference = erasure.parse_reference(_text(tracker))
+        if reference is None:
+            again = bool(tracker.get_slot("status_asked"))
+            dispatcher.utter_message(response="utter_status_ask_reference_again" if again else "utter_status_ask_reference")
+            return [SlotSet("status_asked", True)]
+        metadata = (tracker.latest_message or {}).get("metadata") or {}
+        address = metadata.get("client") if isinstance(metadata, dict) else None
+        limits = [] if reference == tracker.get_slot("reference") else [
+            (STATUS_CONVERSATION, tracker.sender_id), (STATUS_ADDRESS, str(address or tracker.sender_id))]
+
+        def look_up() -> tuple[float, status.PublicStatus | None]:
+            with _sessions().begin() as session:
+                wait, _ = guard(session, limits)
+            if wait:
+                return wait, None
+            with _sessions()() as session:
+                return 0.0, status.lookup(session, reference)
+
+        try:
+            wait, found = await asyncio.to_thread(look_up)
+        except Exception:
+            logger.exception("status lookup failed (conversation %s)", sender_ref(tracker.sender_id))
+            dispatcher.utter_message(response="utter_status_failed")
+            return [SlotSet("status_asked", None)]
+        if wait:
+            logger.info("status lookup refused: too many (conversation %s)", sender_ref(tracker.sender_id))
+            dispatcher.utter_message(response="utter_status_too_many")
+        elif found is None:
+            dispatcher.utter_message(response="utter_status_unknown", reference=reference)
+        else:
+            dispatcher.utter_message(response=f"utter_status_{found.status}", reference=found.reference)
+            if found.note:
+                dispatcher.utter_message(response="utter_status_reason", reason=found.note)
+            if found.grouped and found.status != "joined":
+                dispatcher.utter_message(response="utter_status_grouped")
+        return [SlotSet("status_asked", None)]

@@ -1,5 +1,6 @@
 """Failed attempts counted in the database, so a limit holds across web replicas, action servers and new
-conversations: dashboard sign-ins per address and per user name, chat erasures per reference and per contact.
+conversations: dashboard sign-ins per address and per user name, chat erasures per reference and per contact,
+status lookups by reference per conversation and per address.
 
 A limit is "at most `max_failures` failures of this kind for this key within `window`"; once reached, the key
 is refused until enough failures have aged out of the window (a lock of at most `window`). Refused tries are not
@@ -44,6 +45,10 @@ SIGNIN_ACCOUNT = Limit("signin_account", 5, timedelta(minutes=15))  # per user n
 SIGNIN_ADDRESS = Limit("signin_address", 10, timedelta(minutes=15))  # per client address
 ERASURE_REFERENCE = Limit("erasure_reference", 3, timedelta(hours=24))  # per reference number
 ERASURE_CONTACT = Limit("erasure_contact", 3, timedelta(hours=24))  # per e-mail address or phone number
+# Status by reference in the chat: every lookup counts (a walk through numbers finds real ones), except a
+# conversation asking about the question it stored itself.
+STATUS_CONVERSATION = Limit("status_conversation", 5, timedelta(hours=1))  # per conversation
+STATUS_ADDRESS = Limit("status_address", 15, timedelta(hours=1))  # per client address (widget) or chat id
 
 
 def hash_key(kind: str, key: str) -> str:

@@ -62,14 +62,15 @@ class RasaClient:
             self._http = None
             await client.aclose()
 
-    async def send(self, sender: str, message: str) -> list[dict]:
+    async def send(self, sender: str, message: str, metadata: dict | None = None) -> list[dict]:
         last: Exception | None = None
         client = self.http()
         for url in self.order_for(sender):
             try:
                 with self.busy(url):
                     answer = await client.post(f"{url}/webhooks/rest/webhook",
-                                               json={"sender": sender, "message": message})
+                                               json={"sender": sender, "message": message,
+                                                     **({"metadata": metadata} if metadata else {})})
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
                 logger.warning("rasa replica %s unreachable, trying the next one", url)
                 last = exc

@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.config import WebSettings
+from bot.privacy.attempts import hash_key
 from bot.runtime.rasa_client import RasaUnavailable
 from bot.storage import transcripts
 from bot.structuring.municipality import current
@@ -199,7 +200,9 @@ async def messages(request: Request) -> Response:
     if wait:
         return too_many(request, wait)
     try:
-        answers = await request.app.state.rasa.send(conversation_id, message[:MAX_MESSAGE])
+        # the address only as a keyed hash: the status lookup counts per address (actions/actions.py)
+        metadata = {"client": hash_key("client", client_ip(request))}
+        answers = await request.app.state.rasa.send(conversation_id, message[:MAX_MESSAGE], metadata)
     except (RasaUnavailable, httpx.HTTPError, ValueError):
         return answer(request, {"error": "assistant_unavailable"}, 503)
     return answer(request, answers if isinstance(answers, list) else [])
