@@ -42,6 +42,15 @@ _ASK_NL = re.compile(r"\b(dutch|nederlands|nederlandse|hollands)\b", re.IGNORECA
 _NEGATION = re.compile(r"\b(don'?t|do not|can'?t|cannot|no|geen|niet|spreek geen)\b", re.IGNORECASE)
 
 
+_LANGUAGE_WORD = re.compile(r"\b(taal|talen|language|languages|spreek|speak|spreekt|speaks)\b", re.IGNORECASE)
+
+
+def names_a_language(text: str) -> bool:
+    """Does `text` speak about a language at all? A request to switch always does ("English please", "kan het in
+    een andere taal"); an organisation's name ("Portaal") or a neighbourhood never does."""
+    return bool(_ASK_EN.search(text) or _ASK_NL.search(text) or _LANGUAGE_WORD.search(text))
+
+
 @lru_cache(maxsize=1)
 def _detector():
     from lingua import Language, LanguageDetectorBuilder

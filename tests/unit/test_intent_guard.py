@@ -1,0 +1,32 @@
+"""The NLU step after DIET: an intent the words cannot carry gives way to the next likely one."""
+
+from __future__ import annotations
+
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.runtime.intent_guard import IntentGuard
+
+
+def classified(text: str, ranking: list[tuple[str, float]]) -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]})
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking])
+    return message
+
+
+def test_an_organisation_name_is_no_language_switch() -> None:
+    (message,) = IntentGuard().process([classified("Portaal", [("switch_language", 0.61), ("inform", 0.3),
+                                                                ("greet", 0.09)])])
+    assert message.get("intent") == {"name": "inform", "confidence": 0.3}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["inform", "greet"]
+
+
+def test_a_real_request_to_switch_stays() -> None:
+    for text in ("English please", "kan het in een andere taal?", "Nederlands graag", "do you speak Dutch"):
+        (message,) = IntentGuard().process([classified(text, [("switch_language", 0.9), ("inform", 0.1)])])
+        assert message.get("intent")["name"] == "switch_language", text
+
+
+def test_other_intents_pass_untouched() -> None:
+    (message,) = IntentGuard().process([classified("LS-2026-000123", [("ask_status", 0.8), ("inform", 0.2)])])
+    assert message.get("intent") == {"name": "ask_status", "confidence": 0.8}
