@@ -53,6 +53,11 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                          sender_id=f"b{i}"))
         submit_intake(s, IntakeDraft(language="nl", description=XSS, theme="other", sender_id="xss",
                                      neighbourhood_kind="unresolved", neighbourhood_text="Blauwe Buurt"))
+    yield from serve(url, tmp)
+
+
+def serve(url: str, tmp: Path) -> Iterator[str]:
+    """The web app as its own process on a free port, on the database at `url`; yields its base URL."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "STADSVRAAG_VAR_DIR": str(tmp)}
     env.pop("MATCHING_BACKEND_URL", None)

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from bot.notify.updates import stop_token
@@ -16,8 +11,7 @@ from bot.review import grouping
 from bot.review.users import create_user
 from bot.storage.db import session_factory, upgrade
 from bot.storage.intakes import IntakeDraft, submit_intake
-from tests.browser.conftest import ARTIFACTS, all_violations
-from tests.e2e.conftest import free_port
+from tests.browser.conftest import ARTIFACTS, all_violations, serve
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -43,23 +37,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[s
             grouping.link_similar(s, intake)
             uuids.append(str(intake.uuid))
         token = stop_token(intake)
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "STADSVRAAG_VAR_DIR": str(tmp)}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--port",
-                             str(port), "--ws", "none", "--log-level", "warning"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
+    for base in serve(url, tmp):
         yield base, uuids, token
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_the_broker_sees_similar_questions_side_by_side_and_joins_them(browser, site) -> None:  # type: ignore[no-untyped-def]

@@ -228,3 +228,21 @@ def test_the_notifier_process_writes_mails_on_make_run_defaults(database_url, tm
     (eml,) = (tmp_path / "mail").glob("*.eml")
     assert "sanne@example.nl" in eml.read_text()
     assert "zwerfafval" not in done.stderr + done.stdout  # no message text in the logs
+
+
+def test_the_matching_backends_match_reaches_the_resident(sessions, smtp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A signed callback "matched" (bot/handoff/callbacks.py) moves the intake, and the resident hears it."""
+    from bot.handoff.callbacks import apply_callback
+
+    url, inbox = smtp
+    uuid = new_intake(sessions)
+    for status in ("in_review", "ready_for_matching", "handed_off"):
+        move(sessions, uuid, status)
+    send_all(sessions, notify_settings(tmp_path, smtp_url=url))
+    result = apply_callback(sessions, uuid, "wh_match_1", {"id": uuid, "status": "matched", "match_id": "m-7",
+                                                           "note": "internal note of the backend"})
+    assert result.code == 200
+    send_all(sessions, notify_settings(tmp_path, smtp_url=url))
+    last = inbox.messages[-1].get_content()
+    assert "Goed nieuws" in last and "internal note" not in last
+    assert len(inbox.messages) == 3  # reviewed, searching, matched
