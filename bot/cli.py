@@ -249,6 +249,64 @@ def _cmd_notify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_matching(args: argparse.Namespace) -> int:
+    """The matching service of this repository (bot/matching/): run it, or move a question a step."""
+    from bot.config import MatchingSettings
+
+    settings = MatchingSettings.from_env()
+    if args.action == "run":
+        import uvicorn
+
+        from bot.matching.app import create_app
+
+        uvicorn.run(create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning", ws="none")
+        return 0
+    from sqlalchemy import select
+
+    from bot.matching.service import TransitionError, change_status
+    from bot.matching.store import Question, sessions_for
+
+    if args.action == "catalogue":
+        from bot.matching.catalogue import export_csv, import_csv
+
+        with sessions_for(settings.database_url).begin() as session:
+            if args.direction == "export":
+                with open(args.file, "w", encoding="utf-8", newline="") as out:
+                    print(f"{export_csv(session, out)} slots written to {args.file}")
+                return 0
+            with open(args.file, encoding="utf-8") as f:
+                result = import_csv(session, f.read())
+            if not result.ok:
+                session.rollback()
+                print("nothing imported:\n  " + "\n  ".join(result.errors), file=sys.stderr)
+                return 1
+        print(f"{result.added} slots added, {result.updated} updated")
+        return 0
+    with sessions_for(settings.database_url).begin() as session:
+        question = session.scalars(select(Question).where(
+            (Question.reference == args.reference) | (Question.match_id == args.reference))).one_or_none()
+        if question is None:
+            print(f"no question {args.reference} on the matching side", file=sys.stderr)
+            return 1
+        if args.action == "suggest":
+            from bot.matching.reasons import in_words
+            from bot.matching.suggest import suggest
+
+            for n, found in enumerate(suggest(session, question), start=1):
+                slot = found.slot
+                example = " [voorbeeld]" if slot.example else ""
+                print(f"{n}. {slot.code} {slot.title} — {slot.institution} ({slot.level}){example}\n"
+                      f"   {in_words(found.reasons, args.language)}")
+            return 0
+        try:
+            change_status(session, question, args.status, args.actor, args.note, args.public_note)
+        except TransitionError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+    print(f"{args.reference}: {args.status}; the assistant hears it by callback")
+    return 0
+
+
 def _cmd_broker(args: argparse.Namespace) -> int:
     import getpass
 
@@ -339,6 +397,24 @@ def build_parser() -> argparse.ArgumentParser:
     nr = nsub.add_parser("run", help="run a sender (several may run at once)")
     nr.add_argument("--once", action="store_true", help="send what is due now, then stop")
     p.set_defaults(func=_cmd_notify)
+
+    p = sub.add_parser("matching", help="the embedded matching service (docs/matching.md)")
+    msub = p.add_subparsers(dest="action", required=True)
+    msub.add_parser("run", help="run the matching service (what `make run` starts without MATCHING_BACKEND_URL)")
+    mc = msub.add_parser("catalogue", help="import or export the aanbod catalogue as CSV (docs/matching.md)")
+    mc.add_argument("direction", choices=["import", "export"])
+    mc.add_argument("file")
+    mg = msub.add_parser("suggest", help="the best slots for a question, with reasons")
+    mg.add_argument("reference", help="reference (LS-2026-000123) or match id")
+    mg.add_argument("--language", choices=["nl", "en"], default="nl")
+    ms = msub.add_parser("status", help="move a question a step on the matching side (reported to the assistant)")
+    ms.add_argument("reference", help="reference (LS-2026-000123) or match id")
+    ms.add_argument("status", choices=["under_review", "info_requested", "matched", "in_progress", "done",
+                                       "not_suitable"])
+    ms.add_argument("--note", default=None, help="for the brokers (history)")
+    ms.add_argument("--public-note", default=None, help="for the asker (needed for info_requested, not_suitable)")
+    ms.add_argument("--actor", default="cli")
+    p.set_defaults(func=_cmd_matching)
 
     p = sub.add_parser("broker", help="dashboard accounts")
     bsub = p.add_subparsers(dest="action", required=True)

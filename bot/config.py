@@ -113,9 +113,13 @@ class Settings:
     def notify(self) -> NotifySettings:
         return NotifySettings.from_env()
 
+    @property
+    def matching(self) -> MatchingSettings:
+        return MatchingSettings.from_env()
+
     def check(self) -> Settings:
         """Every section read once, so a malformed value stops start-up with a message naming the fix."""
-        for section in (HandoffSettings, RetentionSettings, WebSettings, Keys, NotifySettings):
+        for section in (HandoffSettings, RetentionSettings, WebSettings, Keys, NotifySettings, MatchingSettings):
             section.from_env()
         from bot.structuring.municipality import current
 
@@ -344,3 +348,31 @@ class NotifySettings:
                    twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
                    twilio_number=os.environ.get("TWILIO_NUMBER") or None,
                    twilio_api_url=(os.environ.get("TWILIO_API_URL") or cls.twilio_api_url).rstrip("/"))
+
+
+# ---------------------------------------------------------------- the embedded matching service (bot/matching/)
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    """The matching service of this repository: `make run` starts it and points the handoff at it unless
+    MATCHING_BACKEND_URL names another platform. It keeps its own database."""
+
+    port: int = 8010
+    database_url: str = f"sqlite:///{VAR_DIR / 'matching.db'}"
+    secret: str | None = field(default=None, repr=False)  # verifies our deliveries (= MATCHING_BACKEND_SECRET)
+    callback_secret: str | None = field(default=None, repr=False)  # signs its callbacks (= MATCHING_CALLBACK_SECRET)
+    callback_url: str = "http://127.0.0.1:8000/api/intakes"  # + /{id}/status
+    poll: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> MatchingSettings:
+        url = os.environ.get("MATCHING_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'matching.db'}"
+        if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg2:")):
+            raise ConfigError(f"MATCHING_DATABASE_URL {url.split(':')[0]!r} is not supported. "
+                              "Fix: use sqlite:///path/to/matching.db or postgresql://user@host:5432/matching")
+        web_port = _int("WEB_PORT", 8000)
+        return cls(port=_int("MATCHING_PORT", 8010), database_url=url,
+                   secret=os.environ.get("MATCHING_BACKEND_SECRET") or None,
+                   callback_secret=os.environ.get("MATCHING_CALLBACK_SECRET") or None,
+                   callback_url=(os.environ.get("MATCHING_CALLBACK_URL")
+                                 or f"http://127.0.0.1:{web_port}/api/intakes").rstrip("/"))

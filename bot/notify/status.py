@@ -17,7 +17,7 @@ from bot.storage.models import Intake, IntakeEvent
 @dataclass(frozen=True)
 class PublicStatus:
     reference: str
-    status: str  # received | in_review | searching | matched | closed | joined
+    status: str  # received | in_review | searching | info_requested | matched | in_progress | closed | joined
     note: str | None  # the broker's reason for the resident, when there is one
     grouped: bool  # handled together with similar questions of other residents
 
@@ -26,9 +26,11 @@ def lookup(session: Session, reference: str) -> PublicStatus | None:
     intake = session.scalars(select(Intake).where(Intake.reference == reference)).one_or_none()
     if intake is None:
         return None
+    # the words that came with the latest step: a status change or the matching side's report
     note = session.scalars(
         select(IntakeEvent.public_note)
-        .where(IntakeEvent.intake_id == intake.id, IntakeEvent.kind == "status", IntakeEvent.new_value == intake.status)
+        .where(IntakeEvent.intake_id == intake.id, IntakeEvent.kind.in_(("status", "matching")))
         .order_by(IntakeEvent.id.desc()).limit(1)).first()
     grouped = intake.group_id is not None
-    return PublicStatus(str(intake.reference), public_status(intake.status), note or None, grouped)
+    return PublicStatus(str(intake.reference), public_status(intake.status, intake.matching_status), note or None,
+                        grouped)

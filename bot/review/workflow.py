@@ -21,7 +21,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     IN_REVIEW: frozenset({READY, REJECTED, DUPLICATE}),
     READY: frozenset({HANDED_OFF, IN_REVIEW, REJECTED}),
     HANDED_OFF: frozenset({MATCHED, IN_REVIEW, CLOSED}),  # in_review: the backend declined
-    MATCHED: frozenset({CLOSED}),
+    MATCHED: frozenset({CLOSED, HANDED_OFF}),  # handed_off: the match fell through, the search goes on
     CLOSED: frozenset(),
     REJECTED: frozenset({IN_REVIEW}),
     DUPLICATE: frozenset({IN_REVIEW}),
@@ -31,13 +31,21 @@ NEEDS_REASON = frozenset({REJECTED, DUPLICATE})
 # What the resident hears (in the chat, by e-mail, in their messaging app): fewer, plainer steps than the broker's.
 # The words are the responses utter_status_<public status> in domain.yml.
 RECEIVED, REVIEWING, SEARCHING, FOUND, DONE, JOINED = "received", "in_review", "searching", "matched", "closed", "joined"
+MORE_INFO, WORKING = "info_requested", "in_progress"  # steps only the matching side knows (its callbacks)
 PUBLIC_STATUS: dict[str, str] = {
     NEW: RECEIVED, IN_REVIEW: REVIEWING, READY: SEARCHING, HANDED_OFF: SEARCHING, MATCHED: FOUND, CLOSED: DONE,
     REJECTED: DONE, DUPLICATE: JOINED,
 }
 
 
-def public_status(status: str) -> str:
+# what the matching side reports, where it says more than our status (bot/handoff/callbacks.py)
+MATCHING_STEPS = {"info_requested": MORE_INFO, "in_progress": WORKING, "in_course": WORKING}
+
+
+def public_status(status: str, matching_status: str | None = None) -> str:
+    """The step the resident hears: from our status, or from the matching side's progress while it has the question."""
+    if status in (HANDED_OFF, MATCHED) and matching_status in MATCHING_STEPS:
+        return MATCHING_STEPS[matching_status]
     return PUBLIC_STATUS.get(status, RECEIVED)
 
 
@@ -53,7 +61,7 @@ def can_change(old: str, new: str) -> bool:
 
 
 def change_status(session: Session, intake: Intake, new: str, actor: str, reason: str | None = None,
-                  public_note: str | None = None) -> IntakeEvent:
+                  public_note: str | None = None, notify: bool = True) -> IntakeEvent:
     """Move `intake` to `new` and record who and why; raises TransitionError when not allowed.
 
     `reason` is for brokers; `public_note` is what the resident may read. When what the resident hears changes,
@@ -70,6 +78,6 @@ def change_status(session: Session, intake: Intake, new: str, actor: str, reason
     event = IntakeEvent(intake_id=intake.id, actor=actor, kind="status", field="status", old_value=old,
                         new_value=new, note=reason, public_note=public_note)
     session.add(event)
-    if public_status(new) != public_status(old) and actor != ASSISTANT:  # not at the end of the chat itself
+    if notify and public_status(new) != public_status(old) and actor != ASSISTANT:  # not at the end of the chat itself
         queue_update(session, intake, public_status(new), public_note)
     return event

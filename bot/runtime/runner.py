@@ -78,11 +78,34 @@ class Stack:
             env.update(redis_env(self.settings.redis_url))
         env["RASA_URLS"] = ",".join(f"http://127.0.0.1:{p}" for p in self.rasa_ports)
         env.update(self.extra_env)
+        if self.embedded_matching:
+            env.setdefault("MATCHING_PORT", str(self.matching_port))
+            env.setdefault("MATCHING_DATABASE_URL", self.matching_database_url)
+        env.update(embedded_matching_env(env, self.settings.web_port))
         return env
+
+    @property
+    def embedded_matching(self) -> bool:
+        return not os.environ.get("MATCHING_BACKEND_URL") and not self.extra_env.get("MATCHING_BACKEND_URL")
 
     @property
     def rasa_ports(self) -> list[int]:
         return [self.settings.rasa_port + i for i in range(self.replicas)]
+
+    @property
+    def matching_port(self) -> int:
+        """MATCHING_PORT, else ten above the web app's port (8010 beside 8000), so stacks side by side differ."""
+        return int(self.extra_env.get("MATCHING_PORT") or os.environ.get("MATCHING_PORT") or self.settings.web_port + 10)
+
+    @property
+    def matching_database_url(self) -> str:
+        """MATCHING_DATABASE_URL, else a SQLite file beside the assistant's (var/stadsvraag-matching.db on `make run`)."""
+        given = self.extra_env.get("MATCHING_DATABASE_URL") or os.environ.get("MATCHING_DATABASE_URL")
+        if given:
+            return given
+        if self.settings.database_url.startswith("sqlite:///"):
+            return self.settings.database_url.removesuffix(".db") + "-matching.db"
+        return f"sqlite:///{VAR_DIR / 'matching.db'}"
 
     @property
     def credentials_path(self) -> Path:
@@ -105,6 +128,8 @@ class Stack:
             Service("web", [PYTHON, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--host", s.web_host,
                             "--port", str(s.web_port), "--log-level", "warning", "--ws", "none"],
                     f"http://127.0.0.1:{s.web_port}/healthz"),
+            *([Service("matching", [PYTHON, "-m", "bot.cli", "matching", "run"],
+                       f"http://127.0.0.1:{self.matching_port}/healthz")] if self.embedded_matching else []),
             Service("dispatcher", [PYTHON, "-m", "bot.cli", "handoff", "run"], None),
             Service("notifier", [PYTHON, "-m", "bot.cli", "notify", "run"], None),
             Service("retention", [PYTHON, "-m", "bot.cli", "purge", "--daily"], None),
@@ -164,6 +189,31 @@ class Stack:
         return all(svc.process is not None and svc.process.poll() is None for svc in self.services)
 
 
+MATCHING_KEYS = VAR_DIR / "matching_keys.json"
+
+
+def embedded_matching_env(env: dict[str, str], web_port: int) -> dict[str, str]:
+    """With MATCHING_BACKEND_URL unset: the matching service of this repository (bot/matching/) on MATCHING_PORT,
+    with a key pair made once and kept in var/ (readable by this user only) unless the keys are set."""
+    if env.get("MATCHING_BACKEND_URL"):
+        return {}
+    import base64
+    import json
+    import secrets
+
+    if not MATCHING_KEYS.exists():
+        MATCHING_KEYS.parent.mkdir(parents=True, exist_ok=True)
+        made = {name: "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() for name in ("delivery", "callback")}
+        MATCHING_KEYS.write_text(json.dumps(made))
+        MATCHING_KEYS.chmod(0o600)
+    keys = json.loads(MATCHING_KEYS.read_text())
+    port = env.get("MATCHING_PORT") or "8010"
+    return {"MATCHING_BACKEND_URL": f"http://127.0.0.1:{port}/webhooks/intake", "MATCHING_PORT": port,
+            "MATCHING_BACKEND_SECRET": env.get("MATCHING_BACKEND_SECRET") or keys["delivery"],
+            "MATCHING_CALLBACK_SECRET": env.get("MATCHING_CALLBACK_SECRET") or keys["callback"],
+            "MATCHING_CALLBACK_URL": env.get("MATCHING_CALLBACK_URL") or f"http://127.0.0.1:{web_port}/api/intakes"}
+
+
 def redis_env(url: str | None) -> dict[str, str]:
     """REDIS_URL (redis://[:password@]host:port/db) as the variables endpoints.prod.yml reads."""
     parsed = httpx.URL(url or "redis://127.0.0.1:6379/0")
@@ -197,7 +247,7 @@ Stadsvraag is running on {settings.database_url.split('://')[0]}{" with Redis, p
   Rasa REST        {", ".join(f"http://localhost:{p}/webhooks/rest/webhook" for p in stack.rasa_ports)}
   action server    http://localhost:{settings.action_port}/health
   channels         {", ".join(stack.channels)}
-  handoff          {settings.handoff.url or "waiting for the matching backend (MATCHING_BACKEND_URL unset)"}
+  handoff          {settings.handoff.url or f"the embedded matching service on http://localhost:{stack.matching_port}/ (MATCHING_BACKEND_URL unset)"}
   status e-mails   {"SMTP " + settings.notify.smtp_url.split("@")[-1] if settings.notify.smtp_url else f"written to {settings.notify.mail_dir} (SMTP_URL unset)"}
   logs             {stack.log_dir}
 Press Ctrl-C to stop.""", flush=True)

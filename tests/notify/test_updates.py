@@ -246,3 +246,36 @@ def test_the_matching_backends_match_reaches_the_resident(sessions, smtp, tmp_pa
     last = inbox.messages[-1].get_content()
     assert "Goed nieuws" in last and "internal note" not in last
     assert len(inbox.messages) == 3  # reviewed, searching, matched
+
+
+def test_each_step_of_the_matching_lifecycle_reaches_the_resident_once_with_its_words(sessions, smtp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.handoff.callbacks import apply_callback
+    from bot.notify.status import lookup
+
+    url, inbox = smtp
+    uuid = new_intake(sessions)
+    for status in ("in_review", "ready_for_matching", "handed_off"):
+        move(sessions, uuid, status)
+    steps = [("received", None), ("under_review", None),
+             ("info_requested", "Mag een student langskomen om de plek te bekijken?"),
+             ("under_review", None), ("matched", "Minor Stadslab, start februari"), ("in_progress", None),
+             ("done", "Het verslag staat op de site van de Hogeschool.")]
+    for n, (status, public) in enumerate(steps):
+        body = {"id": uuid, "status": status, "note": "intern", "public_note": public}
+        assert apply_callback(sessions, uuid, f"wh_{n}", body).code == 200
+        if status == "info_requested":
+            with sessions() as s:
+                reference = s.scalars(select(Intake.reference).where(Intake.uuid == uuid)).one()
+                found = lookup(s, reference)
+            assert (found.status, found.note) == ("info_requested", public)
+    send_all(sessions, notify_settings(tmp_path, smtp_url=url))
+    bodies = [m.get_content() for m in inbox.messages]
+    heard = [next(w for w in ("bekijkt je vraag", "We zoeken een opleiding", "meer weten", "Goed nieuws",
+                              "werken nu aan", "is afgesloten") if w in b) for b in bodies]
+    # reviewed, searching, more info, searching again, matched, working, closed: each once, in order
+    assert heard == ["bekijkt je vraag", "We zoeken een opleiding", "meer weten", "We zoeken een opleiding",
+                     "Goed nieuws", "werken nu aan", "is afgesloten"], heard
+    assert "Mag een student langskomen" in bodies[2] and "intern" not in "".join(bodies)
+    assert "Het verslag staat op de site" in bodies[-1]
+    with sessions() as s:
+        assert s.scalars(select(Intake.status).where(Intake.uuid == uuid)).one() == "closed"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.config import ROOT
 
-ROOMS = {"conversation", "structuring", "storage", "handoff", "notify", "privacy", "review", "channels", "runtime", "web"}
+ROOMS = {"conversation", "structuring", "storage", "handoff", "notify", "matching", "privacy", "review", "channels", "runtime", "web"}
 ENTRY = {"bot.cli"}  # the command line starts everything; nothing imports it
 
 
