@@ -26,7 +26,7 @@ from bot.review import broker
 from bot.review.users import SESSION_LIFETIME
 from bot.runtime.rasa_client import RasaClient
 from bot.storage.db import session_factory
-from bot.web import broker_routes, updates, widget
+from bot.web import broker_routes, matching_routes, updates, widget
 from bot.web.security import SecurityHeadersMiddleware, web_secret_key
 
 HERE = Path(__file__).resolve().parent
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=close_clients,
         routes=[
             *broker_routes.routes,
+            *matching_routes.routes,
             Route("/broker", lambda request: RedirectResponse("/broker/", status_code=307)),
             Route("/", widget.demo_page),
             Route("/healthz", healthz),

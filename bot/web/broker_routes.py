@@ -193,7 +193,7 @@ async def intake_page(request: Request) -> Response:
                    alternatives=alternatives, place_map=_place_map(request, intake.neighbourhood_code), next_statuses=sorted(TRANSITIONS.get(intake.status, ())),
                    message=request.query_params.get("msg"), backend=request.app.state.handoff.url, erasure=erasure,
                    erase_reason_max=ERASE_REASON_MAX, similar=similar, members=members,
-                   public_status=public_status(intake.status))
+                   public_status=public_status(intake.status, intake.matching_status))
 
 
 def _place_map(request: Request, code: str | None) -> dict[str, object] | None:

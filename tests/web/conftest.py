@@ -17,8 +17,9 @@ XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss=2"> <a 
 
 
 @pytest.fixture
-def app(database_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def app(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path):  # type: ignore[no-untyped-def]
     monkeypatch.delenv("MATCHING_BACKEND_URL", raising=False)
+    monkeypatch.setenv("MATCHING_DATABASE_URL", f"sqlite:///{tmp_path / 'matching.db'}")  # the matching pages' own
     monkeypatch.delenv("MATCHING_BACKEND_SECRET", raising=False)
     sessions = session_factory(database_url)
     with sessions.begin() as s:
