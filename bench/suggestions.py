@@ -7,7 +7,8 @@ slots of the example catalogue a broker judged suitable; split dev / test) and d
 (the shipped example catalogue: 39 slots, most from real published course descriptions with their URL).
 
 Each question goes through what the product does: the theme the theme classifier gives the text (as an intake
-would have it), its language, no timeframe (the published questions have none); `bot.matching.suggest.suggest`
+would have it), its language, no timeframe (the published questions have none), the needs read from its text
+(bot/structuring/needs.py); `bot.matching.suggest.suggest`
 ranks the catalogue as on the broker's page, on a fixed day (2026-06-01, when every example slot is still open,
 so timing does not decide). A hit: one of the first three suggestions is among the suitable slots. In the same
 run: the same with the labelled theme (a broker who corrected the theme), and a baseline that lists the slots of
@@ -35,6 +36,7 @@ from sqlalchemy import select  # noqa: E402
 from bot.matching.catalogue import EXAMPLE, import_csv  # noqa: E402
 from bot.matching.store import Question, Slot, sessions_for  # noqa: E402
 from bot.matching.suggest import suggest  # noqa: E402
+from bot.structuring.needs import infer as infer_needs  # noqa: E402
 from bot.structuring.theme_model import get_classifier  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "aanbod_labels.yml"
@@ -60,7 +62,8 @@ def main() -> int:
                        "suitable": item["suitable"], "predicted_theme": predicted, "labelled_theme": item["theme"]}
                 for name, theme in (("stadsvraag", predicted), ("labelled_theme", item["theme"])):
                     q = Question(intake_id=f"b{n}-{name}", match_id=f"b{n}-{name}", language=item["language"],
-                                 theme=theme, urgency=None, timeframe=item.get("timeframe"), description=item["text"])
+                                 theme=theme, urgency=None, timeframe=item.get("timeframe"), description=item["text"],
+                                 needs=json.dumps(infer_needs(item["text"], item.get("timeframe"))))
                     top = [x.slot.code for x in suggest(s, q, DAY, limit=3)]
                     row[name] = top
                 baseline = [sl.code for sl in slots if item["theme"] in sl.themes.split(";")][:3]

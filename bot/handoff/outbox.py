@@ -27,6 +27,7 @@ from bot.storage.outbox import (
     PENDING,
     add_message,
 )
+from bot.structuring.needs import infer as infer_needs
 
 SCHEMA_VERSION = "1"
 EVENT_READY = "intake.ready"
@@ -63,6 +64,7 @@ def build_payload(intake: Intake, settings: HandoffSettings, event_type: str = E
         "consent": {"store": True, "share_with_partners": bool(intake.consent_share),
                     "contact": bool(intake.consent_contact), "share_contact": share_contact},
         "dashboard_url": f"{settings.dashboard_url}/intakes/{intake.uuid}",
+        "needs": infer_needs(intake.description or "", intake.timeframe, intake.urgency),
     }
     if share_contact and intake.contact is not None:
         payload["contact"] = {"name": intake.contact.name, "email": intake.contact.email, "phone": intake.contact.phone}

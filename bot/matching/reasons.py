@@ -16,11 +16,15 @@ WORDS = {
     "nl": {"theme_fits": "thema past", "starts": "start {date} ({period})", "deadline": "aanmelden vóór {date}",
            "deadline_passed": "aanmelden kon tot {date}", "starts_soon": "kan snel beginnen",
            "starts_late": "begint pas later dan de vraag kan wachten", "english_ok": "kan in het Engels",
-           "dutch_only": "alleen in het Nederlands", "text_close": "de beschrijving lijkt op de vraag"},
+           "dutch_only": "alleen in het Nederlands", "text_close": "de beschrijving lijkt op de vraag",
+           "english_only": "alleen in het Engels, en dat past de vrager niet", "kind_fits": "soort hulp past",
+           "sensitive": "let op: kwetsbare mensen of persoonsgegevens, dus begeleiding en toestemming regelen"},
     "en": {"theme_fits": "theme fits", "starts": "starts {date} ({period})", "deadline": "apply before {date}",
            "deadline_passed": "applications closed on {date}", "starts_soon": "can start soon",
            "starts_late": "starts later than the question can wait", "english_ok": "works in English",
-           "dutch_only": "Dutch only", "text_close": "the description is close to the question"},
+           "dutch_only": "Dutch only", "text_close": "the description is close to the question",
+           "english_only": "English only, which does not suit the asker", "kind_fits": "kind of help fits",
+           "sensitive": "note: vulnerable people or personal data, so arrange supervision and consent"},
 }
 
 

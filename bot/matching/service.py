@@ -71,11 +71,13 @@ def _fill(question: Question, data: dict[str, Any]) -> None:
     question.language = data.get("language")
     question.theme = theme.get("id") if isinstance(theme, dict) else None
     question.neighbourhood = (place.get("name") or place.get("district_name")) if isinstance(place, dict) else None
+    question.district = place.get("district_name") if isinstance(place, dict) else None
     question.urgency = data.get("urgency")
     question.timeframe = data.get("timeframe")
     question.description = data.get("description")
     question.share_with_partners = bool(isinstance(consent, dict) and consent.get("share_with_partners"))
     question.payload = json.dumps(data, ensure_ascii=False)
+    question.needs = json.dumps(data.get("needs")) if isinstance(data.get("needs"), dict) else None
 
 
 def receive(sessions: sessionmaker, webhook_id: str, data: object) -> Answer:
@@ -116,7 +118,7 @@ def _erase(session: Session, question: Question | None) -> Answer:
         return Answer(200, {"result": "unknown intake: nothing held"})
     if question.erased_at is None:
         question.erased_at = utcnow()
-        question.description, question.payload = None, None
+        question.description, question.payload, question.needs = None, None, None
         session.execute(QuestionEvent.__table__.update().where(QuestionEvent.question_id == question.id)
                         .values(note=None))
         _event(session, question, "assistant", "erased")
@@ -158,3 +160,26 @@ def finish(session: Session, question: Question, actor: str, summary: str, link:
     question.outcome_institution = (institution or "").strip()[:200] or None
     public = summary[:800] + (f" {question.outcome_link}" if question.outcome_link else "")
     change_status(session, question, DONE, actor, public_note=public)
+
+
+def outcomes(session: Session) -> dict[str, list[tuple[str | None, int]]]:
+    """Questions done with a recorded outcome, per theme and per district (for the overview)."""
+    from sqlalchemy import func
+
+    done = (Question.status == DONE, Question.outcome_summary.is_not(None))
+    by: dict[str, list[tuple[str | None, int]]] = {}
+    for name, column in (("theme", Question.theme), ("district", Question.district)):
+        rows = session.execute(select(column, func.count()).where(*done).group_by(column)
+                               .order_by(func.count().desc())).all()
+        by[name] = [(value, int(count)) for value, count in rows]
+    return by
+
+
+NEED_KEYS = ("help", "can_wait_a_semester", "english_ok", "can_guide_students", "sensitive")
+
+
+def set_needs(session: Session, question: Question, answers: dict[str, Any], actor: str) -> None:
+    """The broker fills in or corrects what matching needs to know (None: still unknown)."""
+    clean = {k: answers.get(k) for k in NEED_KEYS}
+    question.needs_broker = json.dumps(clean)
+    _event(session, question, actor, "needs", note=", ".join(f"{k}={v}" for k, v in clean.items() if v is not None))

@@ -2,12 +2,14 @@
 
 It shares no table with the assistant: it knows an intake only from what the handoff sent it, exactly as an
 outside platform would, so MATCHING_BACKEND_URL can point at another platform without a code change.
-The schema is created at start (`create_all`): it is new and small; migrations come with its first change.
+The schema is created at start (`create_all`), and a column added in a later version is added to an existing table
+(`_add_missing_columns`: new columns are always nullable); a change beyond that will bring Alembic here too.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declarative_base, sessionmaker
@@ -31,11 +33,14 @@ class Question(Base):
     language = Column(String(2))
     theme = Column(String(64))
     neighbourhood = Column(String(200))
+    district = Column(String(200))  # for the outcomes per district
     urgency = Column(String(8))
     timeframe = Column(String(120))
     description = Column(Text)
     share_with_partners: Mapped[bool] = Column(Boolean, nullable=False, default=False)
     payload = Column(Text)  # the last intake.v1 body as received (contact only with consent to share it)
+    needs = Column(Text)  # JSON: what matching needs to know, as the delivery said it (schemas/intake.v1.json)
+    needs_broker = Column(Text)  # JSON: what the broker filled in or corrected; wins over `needs`
     slot_id = Column(Integer, ForeignKey("match_slots.id", ondelete="SET NULL"))  # the confirmed match
     outcome_summary = Column(Text)  # what came of it (recorded when done)
     outcome_link = Column(String(500))  # the report or product
@@ -43,6 +48,15 @@ class Question(Base):
     erased_at = Column(DateTime(timezone=True))
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+def needs_of(question: Question) -> dict[str, Any]:
+    """The needs as they stand: the broker's answers over what the question said."""
+    import json
+
+    delivered = json.loads(question.needs) if question.needs else {}
+    broker = json.loads(question.needs_broker) if question.needs_broker else {}
+    return {**(delivered or {}), **{k: v for k, v in (broker or {}).items() if v is not None}}
 
 
 class QuestionEvent(Base):
@@ -112,8 +126,22 @@ class Slot(Base):
     updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
 
+def _add_missing_columns(engine: Any) -> None:
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
 def sessions_for(url: str) -> sessionmaker:
-    """Sessions on the matching database, its tables created when missing."""
+    """Sessions on the matching database, its tables created (or completed) when missing."""
     factory = session_factory(url)
     Base.metadata.create_all(factory.kw["bind"])
+    _add_missing_columns(factory.kw["bind"])
     return factory

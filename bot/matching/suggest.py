@@ -12,16 +12,21 @@ Reasons are codes with values; bot/matching/reasons.py puts them in words (Dutch
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.matching.store import Question, Slot
+from bot.matching.store import Question, Slot, needs_of
 from bot.structuring.similarity import text_similarity_many
 
 SOON = timedelta(days=150)
+KIND_WEIGHT = 0.5
+# the kinds of slot that suit a kind of help (bot/structuring/needs.py)
+KINDS_FOR_HELP = {"research": ("research", "thesis", "course_assignment"), "advice": ("course_assignment", "minor"),
+                  "design": ("course_assignment", "minor"), "hands_on": ("internship", "course_assignment")}
 CANNOT_WAIT = ("this_semester", "before_summer")
 
 
@@ -37,7 +42,8 @@ def _timing(question: Question, slot: Slot, today: date) -> tuple[float, list[tu
     if slot.intake_deadline < today:
         return -5.0, [("deadline_passed", {"date": slot.intake_deadline.isoformat()}), *reasons]
     reasons.append(("deadline", {"date": slot.intake_deadline.isoformat()}))
-    hurry = question.urgency == "high" or (question.timeframe or "").startswith(CANNOT_WAIT + ("before",))
+    hurry = (question.urgency == "high" or (question.timeframe or "").startswith(CANNOT_WAIT + ("before",))
+             or needs_of(question).get("can_wait_a_semester") is False)
     if hurry:
         if slot.starts_on - today <= SOON:
             return 1.0, [("starts_soon", {}), *reasons]
@@ -52,6 +58,11 @@ def suggest(session: Session, question: Question, today: date | None = None, lim
     if not slots:
         return []
     texts = text_similarity_many(question.description or "", [f"{s.title}. {s.description}" for s in slots])
+    needs = needs_of(question)
+    suited = {kind for help_ in needs.get("help") or [] for kind in KINDS_FOR_HELP.get(help_, ())}
+    # the kind of help read from the text is only shown: on the dev half it did not rank better (bench/suggestions.py);
+    # the kind the broker confirmed counts
+    kind_confirmed = bool(question.needs_broker and json.loads(question.needs_broker).get("help"))
     out = []
     for slot, text in zip(slots, texts, strict=True):
         reasons: list[tuple[str, dict[str, str]]] = []
@@ -68,6 +79,14 @@ def suggest(session: Session, question: Question, today: date | None = None, lim
             reasons.append(("dutch_only", {}))
         elif question.language == "en":
             reasons.append(("english_ok", {}))
+        elif languages == ["en"] and needs.get("english_ok") is False:
+            score -= 3.0
+            reasons.append(("english_only", {}))
+        if slot.kind in suited:
+            score += KIND_WEIGHT if kind_confirmed else 0.0
+            reasons.append(("kind_fits", {}))
+        if needs.get("sensitive"):
+            reasons.append(("sensitive", {}))
         score += 2.0 * text
         if text >= 0.25:
             reasons.append(("text_close", {}))

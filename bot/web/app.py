@@ -36,6 +36,7 @@ templates.env.globals["age"] = broker_routes.age
 templates.env.filters["theme_pair"] = lambda item, lang: (broker.theme_label(item[0], lang), item[1])
 templates.env.filters["district_pair"] = lambda item, t: (t.get(item[1], item[1]), item[2])
 templates.env.filters["status_pair"] = lambda item, t: (t["status_" + item[0]], item[1])
+templates.env.filters["outcome_pair"] = lambda item, t: (item[0] or t["unresolved"], item[1])
 
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")

@@ -351,8 +351,16 @@ async def overview_page(request: Request) -> Response:
         with _sessions(request)() as s:
             return broker.overview(s)
 
+    def load_outcomes():  # what came of questions, from the matching service's database (docs/matching.md)
+        from bot.matching.service import outcomes
+        from bot.web.matching_routes import matching_sessions
+
+        with matching_sessions(request)() as s:
+            return outcomes(s)
+
     data = await run_in_threadpool(load)
-    return _render(request, "broker/overview.html", o=data, maps=_overview_maps(request, data))
+    return _render(request, "broker/overview.html", o=data, maps=_overview_maps(request, data),
+                   outcomes=await run_in_threadpool(load_outcomes))
 
 
 def _overview_maps(request: Request, data: broker.Overview) -> list[dict[str, object]]:

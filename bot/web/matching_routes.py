@@ -19,8 +19,9 @@ from starlette.routing import Route
 from bot.config import MatchingSettings
 from bot.matching import catalogue, service
 from bot.matching.reasons import in_words
-from bot.matching.store import Question, QuestionEvent, Slot, sessions_for
+from bot.matching.store import Question, QuestionEvent, Slot, needs_of, sessions_for
 from bot.matching.suggest import suggest
+from bot.structuring.needs import HELP_KINDS
 from bot.web.broker_routes import _actor, _render
 from bot.web.i18n import language
 from bot.web.security import require
@@ -28,7 +29,7 @@ from bot.web.security import require
 MAX_UPLOAD = 1_000_000
 
 
-def _sessions(request: Request):
+def matching_sessions(request: Request):
     state = request.app.state
     if not hasattr(state, "matching_sessions"):
         state.matching_sessions = sessions_for(MatchingSettings.from_env().database_url)
@@ -42,7 +43,7 @@ def _back(path: str, msg: str) -> RedirectResponse:
 @require()
 async def questions_page(request: Request) -> Response:
     def load():
-        with _sessions(request)() as s:
+        with matching_sessions(request)() as s:
             return list(s.scalars(select(Question).order_by(Question.id.desc()).limit(500)))
 
     return _render(request, "broker/matching.html", questions=await run_in_threadpool(load))
@@ -53,7 +54,7 @@ async def question_page(request: Request) -> Response:
     lang = language(request)
 
     def load():
-        with _sessions(request)() as s:
+        with matching_sessions(request)() as s:
             question = s.scalars(select(Question).where(Question.match_id == request.path_params["match_id"])).one_or_none()
             if question is None:
                 return None
@@ -61,15 +62,41 @@ async def question_page(request: Request) -> Response:
             events = list(s.scalars(select(QuestionEvent).where(QuestionEvent.question_id == question.id)
                                     .order_by(QuestionEvent.id)))
             slot = s.get(Slot, question.slot_id) if question.slot_id else None
-            return question, found, events, slot
+            return question, found, events, slot, needs_of(question)
 
     loaded = await run_in_threadpool(load)
     if loaded is None:
         return PlainTextResponse("Not found", status_code=404)
-    question, found, events, slot = loaded
+    question, found, events, slot, needs = loaded
     return _render(request, "broker/matching_question.html", question=question, suggestions=found, events=events,
-                   slot=slot, next_steps=sorted(service.TRANSITIONS.get(question.status, ())),
-                   message=request.query_params.get("msg"))
+                   slot=slot, next_steps=sorted(service.TRANSITIONS.get(question.status, ())), needs=needs,
+                   help_kinds=HELP_KINDS, message=request.query_params.get("msg"))
+
+
+def _yes_no(value: object) -> bool | None:
+    return {"yes": True, "no": False}.get(str(value))
+
+
+@require()
+async def question_needs(request: Request) -> Response:
+    """The broker fills in or corrects what matching needs to know."""
+    match_id = request.path_params["match_id"]
+    form = await request.form()
+    answers = {"help": [k for k in HELP_KINDS if form.get(f"help_{k}") == "on"] or None,
+               **{k: _yes_no(form.get(k)) for k in ("can_wait_a_semester", "english_ok", "can_guide_students",
+                                                    "sensitive")}}
+
+    def apply() -> bool:
+        with matching_sessions(request).begin() as s:
+            question = s.scalars(select(Question).where(Question.match_id == match_id)).one_or_none()
+            if question is None:
+                return False
+            service.set_needs(s, question, answers, _actor(request))
+            return True
+
+    if not await run_in_threadpool(apply):
+        return PlainTextResponse("Not found", status_code=404)
+    return _back(f"/broker/matching/{match_id}", "saved")
 
 
 @require()
@@ -80,7 +107,7 @@ async def question_step(request: Request) -> Response:
     action = str(form.get("action", ""))
 
     def apply() -> str:
-        with _sessions(request).begin() as s:
+        with matching_sessions(request).begin() as s:
             question = s.scalars(select(Question).where(Question.match_id == match_id).with_for_update()).one_or_none()
             if question is None:
                 return "missing"
@@ -115,7 +142,7 @@ async def question_step(request: Request) -> Response:
 @require()
 async def catalogue_page(request: Request) -> Response:
     def load():
-        with _sessions(request)() as s:
+        with matching_sessions(request)() as s:
             return list(s.scalars(select(Slot).order_by(Slot.code)))
 
     return _render(request, "broker/catalogue.html", slots=await run_in_threadpool(load), errors=[],
@@ -138,7 +165,7 @@ async def catalogue_import(request: Request) -> Response:
             errors = []
 
         def run() -> catalogue.ImportResult:
-            with _sessions(request).begin() as s:
+            with matching_sessions(request).begin() as s:
                 result = catalogue.import_csv(s, text)
                 if not result.ok:
                     s.rollback()
@@ -151,7 +178,7 @@ async def catalogue_import(request: Request) -> Response:
             errors = result.errors
 
     def load():
-        with _sessions(request)() as s:
+        with matching_sessions(request)() as s:
             return list(s.scalars(select(Slot).order_by(Slot.code)))
 
     return _render(request, "broker/catalogue.html", status_code=422, slots=await run_in_threadpool(load),
@@ -162,7 +189,7 @@ async def catalogue_import(request: Request) -> Response:
 async def catalogue_export(request: Request) -> Response:
     def build() -> str:
         out = io.StringIO()
-        with _sessions(request)() as s:
+        with matching_sessions(request)() as s:
             catalogue.export_csv(s, out)
         return out.getvalue()
 
@@ -178,7 +205,7 @@ async def slot_page(request: Request) -> Response:
         form = await request.form()
 
         def save() -> list[str]:
-            with _sessions(request).begin() as s:
+            with matching_sessions(request).begin() as s:
                 slot = s.scalars(select(Slot).where(Slot.code == code)).one_or_none()
                 if slot is None:
                     return ["missing"]
@@ -202,7 +229,7 @@ async def slot_page(request: Request) -> Response:
         errors = []
 
     def load():
-        with _sessions(request)() as s:
+        with matching_sessions(request)() as s:
             return s.scalars(select(Slot).where(Slot.code == code)).one_or_none()
 
     slot = await run_in_threadpool(load)
@@ -216,6 +243,7 @@ routes = [
     Route("/broker/matching", questions_page),
     Route("/broker/matching/{match_id}", question_page),
     Route("/broker/matching/{match_id}/step", question_step, methods=["POST"]),
+    Route("/broker/matching/{match_id}/needs", question_needs, methods=["POST"]),
     Route("/broker/catalogue", catalogue_page),
     Route("/broker/catalogue/import", catalogue_import, methods=["POST"]),
     Route("/broker/catalogue/export.csv", catalogue_export),

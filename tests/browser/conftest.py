@@ -56,10 +56,11 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from serve(url, tmp)
 
 
-def serve(url: str, tmp: Path) -> Iterator[str]:
+def serve(url: str, tmp: Path, **extra: str) -> Iterator[str]:
     """The web app as its own process on a free port, on the database at `url`; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "STADSVRAAG_VAR_DIR": str(tmp)}
+    env = {**os.environ, "DATABASE_URL": url, "STADSVRAAG_VAR_DIR": str(tmp),
+           "MATCHING_DATABASE_URL": f"sqlite:///{tmp / 'matching.db'}", **extra}
     env.pop("MATCHING_BACKEND_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bot.web.app:create_app", "--factory", "--port",
                              str(port), "--ws", "none", "--log-level", "warning"], env=env)

@@ -16,7 +16,9 @@ from tests.web.conftest import csrf_of
 INTAKE = {"schema_version": "1", "event": "intake.ready", "id": "0b6f2a4e-0000-4000-8000-0000000000aa",
           "reference": "LS-2026-000077", "language": "nl", "theme": {"id": "health_wellbeing"},
           "description": "Veel ouderen in Leiden-Noord zijn eenzaam en komen hun huis niet uit. Wat helpt echt?",
-          "neighbourhood": {"name": "Leiden-Noord"}, "urgency": "normal", "consent": {"share_with_partners": True}}
+          "neighbourhood": {"name": "De Kooi", "district_name": "Leiden-Noord"}, "urgency": "normal", "consent": {"share_with_partners": True},
+          "needs": {"help": ["advice"], "can_wait_a_semester": None, "english_ok": None, "can_guide_students": None,
+                    "sensitive": True, "sensitive_because": ["ouderen"]}}
 
 
 def matching_sessions():  # type: ignore[no-untyped-def]
@@ -40,6 +42,16 @@ def test_suggestions_with_reasons_then_confirm_and_finish(broker_client) -> None
     page = broker_client.get(f"/broker/matching/{match_id}")
     assert page.status_code == 200 and "Voorstellen" in page.text and "thema past" in page.text
     assert "aanmelden" in page.text and "voorbeeld" in page.text  # example data is marked
+    assert "soort hulp past" in page.text and "kwetsbare mensen of persoonsgegevens" in page.text
+    needs = post(broker_client, f"/broker/matching/{match_id}/needs", f"/broker/matching/{match_id}",
+                 help_advice="on", help_research="on", can_wait_a_semester="yes", english_ok="no", sensitive="yes")
+    assert needs.headers["location"].endswith("msg=saved")
+    with matching_sessions()() as s:
+        from bot.matching.store import needs_of
+
+        q = s.scalars(select(Question).where(Question.match_id == match_id)).one()
+        assert needs_of(q)["help"] == ["research", "advice"] and needs_of(q)["english_ok"] is False
+        assert needs_of(q)["sensitive_because"] == ["ouderen"]  # what the question said stays
     listing = broker_client.get("/broker/matching")
     assert "LS-2026-000077" in listing.text
     asked = post(broker_client, f"/broker/matching/{match_id}/step", f"/broker/matching/{match_id}",
@@ -66,6 +78,13 @@ def test_suggestions_with_reasons_then_confirm_and_finish(broker_client) -> None
     assert [b["status"] for b in bodies] == ["received", "under_review", "matched", "in_progress", "done"]
     assert title in bodies[2]["public_note"] and "Start:" in bodies[2]["public_note"]
     assert "wandelroute" in bodies[4]["public_note"] and "https://example.org/verslag" in bodies[4]["public_note"]
+    overview = broker_client.get("/broker/overview").text  # outcomes per theme and district
+    outcomes = overview[overview.index('id="h-outcomes"'):]
+    assert "Gezondheid &amp; welzijn" in outcomes and "Leiden-Noord" in outcomes
+
+
+def test_no_outcomes_yet_is_said(broker_client) -> None:  # type: ignore[no-untyped-def]
+    assert "Nog geen afgeronde vragen met een vastgelegde uitkomst." in broker_client.get("/broker/overview").text
 
 
 def test_catalogue_import_errors_edit_and_export(broker_client) -> None:  # type: ignore[no-untyped-def]
