@@ -92,3 +92,14 @@ def serious_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
     results = Axe().run(page)
     return [f"{v['id']} ({v['impact']}): {v['help']}" for v in results.response["violations"]
             if v["impact"] in ("serious", "critical")]
+
+
+def signed_in_page(browser, base: str, username: str = "bea"):  # type: ignore[no-untyped-def]
+    """A desktop-sized page with `username` signed in to the dashboard."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base}/broker/login")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(f"{base}/broker/")
+    return page

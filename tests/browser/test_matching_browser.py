@@ -11,7 +11,7 @@ from bot.matching.catalogue import load_example_if_empty
 from bot.matching.service import receive
 from bot.review.users import create_user
 from bot.storage.db import session_factory, upgrade
-from tests.browser.conftest import ARTIFACTS, all_violations, serve
+from tests.browser.conftest import ARTIFACTS, all_violations, serve, signed_in_page
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -45,12 +45,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
 
 def test_the_broker_sees_ranked_slots_with_reasons_and_confirms_one(browser, site) -> None:  # type: ignore[no-untyped-def]
     base, match_id = site
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{base}/broker/login")
-    page.get_by_label("Gebruikersnaam").fill("bea")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(f"{base}/broker/")
+    page = signed_in_page(browser, base)
     page.get_by_role("link", name="Koppelen").click()
     page.get_by_role("link", name="LS-2026-000088").click()
     suggestions = page.locator("ol.suggestions > li")

@@ -11,7 +11,7 @@ from bot.review import grouping
 from bot.review.users import create_user
 from bot.storage.db import session_factory, upgrade
 from bot.storage.intakes import IntakeDraft, submit_intake
-from tests.browser.conftest import ARTIFACTS, all_violations, serve
+from tests.browser.conftest import ARTIFACTS, all_violations, serve, signed_in_page
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -43,12 +43,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[s
 
 def test_the_broker_sees_similar_questions_side_by_side_and_joins_them(browser, site) -> None:  # type: ignore[no-untyped-def]
     base, (first, second, _), _ = site
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{base}/broker/login")
-    page.get_by_label("Gebruikersnaam").fill("bea")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(f"{base}/broker/")
+    page = signed_in_page(browser, base)
     page.goto(f"{base}/broker/intakes/{second}")
     pair = page.locator(".side-by-side")
     assert pair.count() == 1 and TEXTS[0] in pair.inner_text() and TEXTS[1] in pair.inner_text()
