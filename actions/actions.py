@@ -18,6 +18,7 @@ from bot.config import HandoffSettings, Settings
 from bot.conversation import asking, erasure_form, intake_form
 from bot.conversation.fields import FIELD_RESETS, field_from_text
 from bot.conversation.responses import buttons as response_buttons
+from bot.conversation.responses import render
 from bot.conversation.slots import INTAKE_SLOTS, slots_kept_for_next_intake
 from bot.conversation.summary import draft_from_slots, summary_values
 from bot.handoff.outbox import submit_confirmed
@@ -35,6 +36,7 @@ from bot.privacy.logscrub import sender_ref
 from bot.review import grouping
 from bot.storage.db import session_factory
 from bot.storage.intakes import find_intake, record_anonymous
+from bot.structuring import needs
 from bot.structuring.language import DEFAULT_LANGUAGE, choose_language
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,20 @@ class ActionAskSlot(Action):
 for _slot in ("description", "details", "urgency", "asker_role", "organisation", "consent_share",
               "contact_consent", "contact_details"):
     globals()[f"ActionAsk_{_slot}"] = type(f"ActionAsk_{_slot}", (ActionAskSlot,), {"slot": _slot})
+
+
+class ActionAskMatchingNeeds(Action):
+    """One question for organisations about what matching needs, naming only what their question left open."""
+
+    def name(self) -> str:
+        return "action_ask_matching_needs"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = _language(tracker)
+        open_ = needs.unknown(intake_form.needs_from_question(tracker.slots))
+        topics = " ".join(render(f"utter_label_need_{key}", language) for key in open_)
+        dispatcher.utter_message(response="utter_ask_matching_needs", topics=topics)
+        return []
 
 
 class ActionAskNeighbourhood(Action):

@@ -75,6 +75,7 @@ QUESTION_KINDS: dict[str, str] = {
     "utter_ask_urgency": "urgency",
     "utter_ask_asker_role": "asker_role",
     "utter_ask_organisation": "organisation",
+    "utter_ask_matching_needs": "matching_needs",
     "utter_ask_consent": "consent",
     "utter_ask_consent_changed": "consent",
     "utter_ask_consent_store": "consent_store",
@@ -532,6 +533,8 @@ class Person:
             return (found.group(0) if found else given), False, True
         if kind == "summary" and not self.has("summary"):
             return self.yes(), False, True
+        if kind == "matching_needs" and not self.has("matching_needs"):
+            return DONT_KNOW[self.language], False, True  # organisations may leave it to the broker
         if SAVE_FAILED == kind:
             return self.yes(), False, True
         if self.has(kind):

@@ -22,6 +22,7 @@ from bot.privacy import consent
 from bot.privacy import contact as contact_rules
 from bot.privacy.scrub import scrub
 from bot.storage.intakes import MAX_DESCRIPTION, ROLES, ROLES_WITH_ORGANISATION
+from bot.structuring import needs
 from bot.structuring.gazetteer import Place, Resolution, get_gazetteer
 from bot.structuring.labelled import parse_labelled
 from bot.structuring.text import clean_user_text, fold
@@ -49,6 +50,19 @@ class Outcome:
 
 
 DETAIL_FIELDS = ("neighbourhood", "urgency", "asker_role")
+NEEDS_ROLES = ("organisation", "municipality")  # who is asked what matching needs (docs/matching.md)
+
+
+def needs_from_question(slots: dict[str, Any]) -> dict[str, Any]:
+    """What the question already says of what matching needs (with its urgency and timeframe)."""
+    return needs.infer(slots.get("description") or "", slots.get("timeframe"), slots.get("urgency"))
+
+
+def asks_matching_needs(slots: dict[str, Any]) -> bool:
+    """Organisations get one question for the matching, about what their question did not already say."""
+    if slots.get("asker_role") not in NEEDS_ROLES or slots.get("consents_kept"):
+        return False
+    return slots.get("matching_needs") is not None or bool(needs.unknown(needs_from_question(slots)))
 
 
 def required_slots(slots: dict[str, Any]) -> list[str]:
@@ -69,6 +83,8 @@ def required_slots(slots: dict[str, Any]) -> list[str]:
     order += list(DETAIL_FIELDS)
     if slots.get("asker_role") in ROLES_WITH_ORGANISATION and not slots.get("organisation_skipped"):
         order.append("organisation")
+    if asks_matching_needs(slots):
+        order.append("matching_needs")
     order.append("consent_store")
     if slots.get("consent_store") is not False:  # without consent to store, nothing more is asked
         order += ["consent_share", "contact_consent"]
@@ -352,6 +368,17 @@ def validate_organisation(value: Any, slots: dict[str, Any]) -> Outcome:
     return Outcome({"organisation": text})
 
 
+def validate_matching_needs(value: Any, slots: dict[str, Any]) -> Outcome:
+    """One answer about what matching needs; whatever it says is kept, and nothing is asked twice: "weet ik niet"
+    or a short answer leaves the rest for the broker, who sees the asker's words."""
+    text = clean_user_text(value if isinstance(value, str) else "", 300)
+    if _is_command(text):
+        text = ""
+    found = needs.read_answer(text) if text and not answers.is_dont_know(text) else {}
+    said = scrub(text).text if text else None
+    return Outcome({"matching_needs": {**needs.merged(needs_from_question(slots), found), "said": said}})
+
+
 def _logged(slots: dict[str, Any], kind: str, given: bool, question: str) -> dict[str, Any]:
     """The consent log with this answer: its moment and the version of the question's text.
 
@@ -552,6 +579,7 @@ VALIDATORS = {
     "urgency": validate_urgency,
     "asker_role": validate_asker_role,
     "organisation": validate_organisation,
+    "matching_needs": validate_matching_needs,
     "consent_store": validate_consent_store,
     "consent_share": validate_consent_share,
     "contact_consent": validate_contact_consent,

@@ -9,7 +9,7 @@ INTAKE_SLOTS = (
     "neighbourhood_text", "neighbourhood_candidates", "urgency", "timeframe", "asker_role", "organisation",
     "consent_store", "consent_share", "contact_consent", "consent_log", "contact_name", "contact_details",
     "field_understood", "details", "confirmed", "summary_stage", "organisation_skipped", "question_given",
-    "consents_kept", "consent_question",
+    "consents_kept", "consent_question", "matching_needs",
 )
 
 

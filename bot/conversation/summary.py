@@ -97,4 +97,5 @@ def draft_from_slots(slots: dict[str, Any], language: str, channel: str, sender_
         contact_name=slots.get("contact_name") if consent else None,
         contact_email=details if details and "@" in details else None,
         contact_phone=details if details and "@" not in details else None,
+        needs=slots.get("matching_needs") if isinstance(slots.get("matching_needs"), dict) else None,
     )

@@ -64,11 +64,18 @@ def build_payload(intake: Intake, settings: HandoffSettings, event_type: str = E
         "consent": {"store": True, "share_with_partners": bool(intake.consent_share),
                     "contact": bool(intake.consent_contact), "share_contact": share_contact},
         "dashboard_url": f"{settings.dashboard_url}/intakes/{intake.uuid}",
-        "needs": infer_needs(intake.description or "", intake.timeframe, intake.urgency),
+        "needs": needs_for(intake),
     }
     if share_contact and intake.contact is not None:
         payload["contact"] = {"name": intake.contact.name, "email": intake.contact.email, "phone": intake.contact.phone}
     return payload
+
+
+def needs_for(intake: Intake) -> dict[str, Any]:
+    """What the question says, with what the asker answered in the chat over it."""
+    found = infer_needs(intake.description or "", intake.timeframe, intake.urgency)
+    answered = json.loads(intake.needs) if intake.needs else {}
+    return {**found, **{k: v for k, v in answered.items() if k in found and v is not None}}
 
 
 def enqueue(session: Session, intake: Intake, settings: HandoffSettings, event_type: str = EVENT_READY) -> OutboxMessage:

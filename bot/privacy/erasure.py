@@ -139,6 +139,10 @@ def anonymise(session: Session, intake: Intake, settings: HandoffSettings) -> An
     intake.description = _clean(intake.description, names) or ""
     for column in ("neighbourhood_text", "organisation", "timeframe"):
         setattr(intake, column, _clean(getattr(intake, column), names))
+    if intake.needs:  # the organisation's answer about what matching needs, in its own words
+        answered = json.loads(intake.needs)
+        answered["said"] = _clean(answered.get("said"), names)
+        intake.needs = json.dumps(answered, ensure_ascii=False)
     for event in intake.events:  # notes, corrected fields and reasons typed with a status change
         event.note, event.old_value, event.new_value = (_clean(event.note, names), _clean(event.old_value, names),
                                                         _clean(event.new_value, names))

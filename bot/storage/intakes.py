@@ -46,6 +46,7 @@ class IntakeDraft:
     contact_name: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
+    needs: dict[str, Any] | None = None  # what matching needs to know, asked of organisations
 
 
 _CONTACT_FIELDS = {"contact_name", "contact_email", "contact_phone"}
@@ -63,6 +64,7 @@ def submit_intake(session: Session, draft: IntakeDraft, actor: str = "assistant"
     values["description"] = draft.description[:MAX_DESCRIPTION]
     values["theme_alternatives"] = json.dumps(draft.theme_alternatives) if draft.theme_alternatives else None
     values["pii_flags"] = ",".join(draft.pii_flags) if draft.pii_flags else None
+    values["needs"] = json.dumps(draft.needs, ensure_ascii=False) if draft.needs else None
     intake = Intake(**values, status="new")
     session.add(intake)
     session.flush()

@@ -70,6 +70,7 @@ class Intake(Base):
     updates_token = Column(String(64), unique=True, index=True)  # in the "stop these updates" link
     updates_stopped_at = Column(DateTime(timezone=True))  # the resident asked for no more status updates
     group_id = Column(Integer, ForeignKey("intakes.id", ondelete="SET NULL"), index=True)  # the group's first intake
+    needs = Column(Text)  # JSON: what matching needs to know, as the asker answered it (bot/structuring/needs.py)
 
     contact: Mapped[Contact | None] = relationship("Contact", back_populates="intake", uselist=False, cascade="all, delete-orphan")
     consents: Mapped[list[Consent]] = relationship("Consent", back_populates="intake", order_by="Consent.id", cascade="all, delete-orphan")

@@ -45,9 +45,16 @@ _NEGATION = re.compile(r"\b(don'?t|do not|can'?t|cannot|no|geen|niet|spreek geen
 _LANGUAGE_WORD = re.compile(r"\b(taal|talen|language|languages|spreek|speak|spreekt|speaks)\b", re.IGNORECASE)
 
 
+# "Engels is prima", "English is fine for the students": a language allowed for the work, not asked of the chat
+_ALLOWED = re.compile(r"\b(?:english|engels|nederlands|dutch)\s+(?:is\s+|mag\s+|kan\s+)?(?:ook\s+)?"
+                      r"(?:prima|goed|ok|oke|okay|fine|no problem|geen probleem|mag|allowed|acceptable)\b", re.IGNORECASE)
+
+
 def names_a_language(text: str) -> bool:
-    """Does `text` speak about a language at all? A request to switch always does ("English please", "kan het in
-    een andere taal"); an organisation's name ("Portaal") or a neighbourhood never does."""
+    """Could `text` ask to switch the language? A request always names one ("English please", "kan het in een andere
+    taal"); an organisation's name ("Portaal") never does, and "Engels is prima" (for the students) is no request."""
+    if _ALLOWED.search(text):
+        return False
     return bool(_ASK_EN.search(text) or _ASK_NL.search(text) or _LANGUAGE_WORD.search(text))
 
 
@@ -64,7 +71,7 @@ def explicit_request(text: str) -> str | None:
     "I don't speak Dutch" asks for English; "ik spreek geen Engels" asks for Dutch.
     """
     wants_en, wants_nl = bool(_ASK_EN.search(text)), bool(_ASK_NL.search(text))
-    if wants_en == wants_nl:
+    if wants_en == wants_nl or _ALLOWED.search(text):
         return None
     words = _WORD.findall(text)
     if len(words) > 8:  # a sentence that merely mentions a language is no request

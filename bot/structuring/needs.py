@@ -67,3 +67,56 @@ def infer(text: str, timeframe: str | None = None, urgency: str | None = None) -
         "sensitive": True if vulnerable or personal else None,  # vulnerable people or personal data involved
         "sensitive_because": (vulnerable + personal)[:5] or None,
     }
+
+
+KEYS = ("help", "can_wait_a_semester", "english_ok", "can_guide_students", "sensitive")
+_NEG = r"(?:niet|geen|no|not|nee|cannot|can't|kunnen we niet|liever niet)"
+_GUIDE = re.compile(r"\b(begeleid\w*|begeleiding|guide|guiding|supervis\w*|mentor\w*)\b")
+_GUIDE_NOT = re.compile(rf"\b({_NEG}\s+(?:\w+\s+){{0,3}}(?:begeleid\w*|begeleiding|guide|supervis\w*)|"
+                        r"(?:begeleid\w*|begeleiding|guide|supervis\w*)\s+(?:\w+\s+){0,2}(?:niet|not|lukt niet))\b")
+_WAIT_NOT = re.compile(r"\b(kan niet wachten|niet wachten|cannot wait|can't wait|moet nu|moet snel|liefst direct)\b")
+_WAIT = re.compile(r"\b(kan wachten|mag wachten|wachten (?:is|kan) (?:prima|goed|geen probleem)|semester wachten|"
+                   r"can wait|happy to wait|no rush|geen haast)\b")
+_ENGLISH_YES = re.compile(r"\b(engels (?:is |mag |kan )?(?:ook )?(?:prima|goed|ok|oke|geen probleem)|"
+                          r"english (?:is )?(?:fine|ok|okay|no problem)|engels mag|in english)\b")
+_ENGLISH_NO = re.compile(r"\b(geen engels|liever (?:in het )?nederlands|alleen nederlands|niet in het engels|"
+                         r"no english|dutch only|only dutch)\b")
+_SENSITIVE_NO = re.compile(r"\b(geen kwetsbare|geen persoonsgegevens|geen privacy|no vulnerable|no personal data|"
+                           r"no sensitive)\b")
+
+
+def read_answer(text: str) -> dict[str, Any]:
+    """What an answer to the matching question says ("onderzoek; mag wachten; we kunnen begeleiden; Engels prima;
+    geen persoonsgegevens"); keys it does not answer are None."""
+    folded = fold(text or "")
+    found = infer(text)
+    if _WAIT_NOT.search(folded):
+        found["can_wait_a_semester"] = False
+    elif _WAIT.search(folded):
+        found["can_wait_a_semester"] = True
+    if _GUIDE_NOT.search(folded):
+        found["can_guide_students"] = False
+    elif _GUIDE.search(folded):
+        found["can_guide_students"] = True
+    if _ENGLISH_NO.search(folded):
+        found["english_ok"] = False
+    elif _ENGLISH_YES.search(folded):
+        found["english_ok"] = True
+    if _SENSITIVE_NO.search(folded):
+        found["sensitive"], found["sensitive_because"] = False, None
+    return found
+
+
+def unknown(needs: dict[str, Any]) -> list[str]:
+    """The keys still unknown, in the order they are asked."""
+    return [k for k in KEYS if needs.get(k) is None]
+
+
+def merged(*layers: dict[str, Any] | None) -> dict[str, Any]:
+    """Later layers win where they know something."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in (layer or {}).items():
+            if value is not None:
+                out[key] = value
+    return {**{k: None for k in (*KEYS, "sensitive_because")}, **out}

@@ -56,3 +56,41 @@ def test_an_approved_intake_is_matched_by_the_embedded_service_and_the_resident_
         time.sleep(0.5)
     assert sum(matched in b for b in bodies) == 1, bodies
     assert sum(render("utter_status_searching", "nl", reference=reference) in b for b in bodies) == 1, bodies
+
+
+def test_an_organisation_is_asked_what_matching_needs_once_and_the_matching_side_gets_it(product) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from bot.matching.store import Question, needs_of, sessions_for
+    from tests.e2e.test_conversation import texts
+
+    chat = product.chat()
+    out = chat.say("Namens stichting Buurtkracht: wij willen onderzoek naar eenzaamheid onder ouderen in de "
+                   "Merenwijk, geen haast")
+    for _ in range(4):  # the theme, place or role when asked; then the matching question
+        if any("Nog één vraag, zodat we de juiste studenten vinden." in t for t in texts(out)):
+            break
+        if any(t == render("utter_ask_organisation", "nl") for t in texts(out)):
+            out = chat.say("Stichting Buurtkracht")
+        else:
+            out = chat.say("Merenwijk, ik werk bij een stichting")
+    question = next(t for t in texts(out) if "Nog één vraag" in t)
+    assert "Kun jij of je organisatie de studenten begeleiden?" in question
+    assert "Wat voor hulp zoek je" not in question and "semester wachten" not in question  # the question said it
+    out = chat.say("ja, wij kunnen begeleiden en Engels is prima")
+    assert not any("Nog één vraag" in t for t in texts(out))  # asked once
+    out = chat.say("ja hoor, prima")
+    out = chat.say("nee")
+    assert any(t.startswith("Dank je wel! Je vraag is opgeslagen.") for t in texts(out)), out
+    reference = next(t for t in texts(out) if "Je nummer is" in t).split("Je nummer is ")[1].split(".")[0]
+    with product.sessions().begin() as s:
+        intake = s.scalars(select(Intake).where(Intake.reference == reference)).one()
+        stored = json.loads(intake.needs)
+        assert (stored["can_guide_students"], stored["english_ok"], stored["help"]) == (True, True, ["research"])
+        approve(s, intake, "broker:bea", HandoffSettings.from_env())
+    wait_for(product, reference, lambda i: i.matching_status == "received")
+    env = product.stack.env()
+    with sessions_for(env["MATCHING_DATABASE_URL"])() as s:
+        q = s.scalars(select(Question).where(Question.reference == reference)).one()
+        needs = needs_of(q)
+        assert (needs["can_guide_students"], needs["english_ok"], needs["sensitive"]) == (True, True, True)

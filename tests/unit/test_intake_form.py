@@ -80,8 +80,8 @@ def test_roles_and_dynamic_questions() -> None:
         "asker_role": "organisation", "organisation": "Stichting Buurtkracht"}
     assert f.required_slots({"asker_role": "resident", "contact_consent": False})[-3:] == [
         "consent_store", "consent_share", "contact_consent"]
-    assert f.required_slots({"asker_role": "organisation", "contact_consent": True})[-5:] == [
-        "organisation", "consent_store", "consent_share", "contact_consent", "contact_details"]
+    assert f.required_slots({"asker_role": "organisation", "contact_consent": True})[-6:] == [
+        "organisation", "matching_needs", "consent_store", "consent_share", "contact_consent", "contact_details"]
     # a worker's next question: consents kept from the first, so the summary is confirmed on its own
     assert f.required_slots({"asker_role": "neighbourhood_worker", "consents_kept": True})[-1] == "confirmed"
     # without consent to store, nothing more is asked
@@ -242,3 +242,20 @@ def test_a_worker_keeps_their_details_for_the_next_question() -> None:
     assert channel_name("twilio", "whatsapp:+31612345678") == "whatsapp"
     assert channel_name("twilio", "+31612345678") == "twilio"
     assert channel_name(None, "x") == "rest"
+
+
+def test_organisations_get_one_question_for_the_matching_and_any_answer_is_kept() -> None:
+    org = {"asker_role": "organisation", "description": "Wij willen onderzoek naar eenzaamheid, geen haast"}
+    assert "matching_needs" in f.required_slots(org)
+    assert "matching_needs" not in f.required_slots({**org, "asker_role": "resident"})
+    assert "matching_needs" not in f.required_slots({**org, "asker_role": "neighbourhood_worker"})
+    assert f.needs_from_question(org)["help"] == ["research"]  # so only the rest is asked
+    out = f.validate_matching_needs("we kunnen begeleiden, Engels is prima, het gaat om ouderen", org)
+    assert out.response is None and not out.unclear
+    needs = out.slots["matching_needs"]
+    assert (needs["help"], needs["can_wait_a_semester"], needs["can_guide_students"], needs["english_ok"],
+            needs["sensitive"]) == (["research"], True, True, True, True)
+    assert needs["said"] == "we kunnen begeleiden, Engels is prima, het gaat om ouderen"
+    dont_know = f.validate_matching_needs("weet ik niet", org)  # taken too: never asked twice
+    assert dont_know.slots["matching_needs"]["can_guide_students"] is None and not dont_know.unclear
+    assert "matching_needs" in f.required_slots({**org, "matching_needs": dont_know.slots["matching_needs"]})

@@ -21,6 +21,14 @@ def test_an_organisation_name_is_no_language_switch() -> None:
     assert [r["name"] for r in message.get("intent_ranking")] == ["inform", "greet"]
 
 
+def test_english_allowed_for_the_students_is_no_switch() -> None:
+    from bot.structuring.language import explicit_request
+
+    text = "ja, wij kunnen begeleiden en Engels is prima"
+    (message,) = IntentGuard().process([classified(text, [("switch_language", 0.7), ("inform", 0.25)])])
+    assert message.get("intent")["name"] == "inform" and explicit_request(text) is None
+
+
 def test_a_real_request_to_switch_stays() -> None:
     for text in ("English please", "kan het in een andere taal?", "Nederlands graag", "do you speak Dutch"):
         (message,) = IntentGuard().process([classified(text, [("switch_language", 0.9), ("inform", 0.1)])])
