@@ -287,3 +287,19 @@ def infer_organisation(text: str) -> str | None:
     if name.lower() in _GENERIC_ORG or len(name) < 3:
         return None
     return name[:200]
+
+
+# A question about one's own stored question: it gives the number, or says "my question" / "mijn melding".
+# "Hoe staat het met de plannen voor het park?" asks about the city, not about a stored question.
+_REFERENCE_IN_TEXT = re.compile(r"\bls[\s\-]?\d{4}[\s\-]?\d{1,9}\b")
+_OWN_QUESTION = re.compile(r"\b(?:mijn|m n|mn|onze|ons|my|our)\s+(?:eigen\s+)?(?:vraag|vragen|question|questions|melding|"
+                           r"aanvraag|request|nummer|number|reference|referentie|referentienummer|vraagnummer)\b|"
+                           r"\b(?:vraagnummer|referentienummer|reference number)\b|"
+                           r"\b(?:een|mijn|de) vraag (?:gesteld|ingestuurd|gestuurd|ingediend)\b|"
+                           r"\b(?:asked|sent in|sent|submitted) (?:a|my) question\b")
+
+
+def is_status_question(text: str) -> bool:
+    """Could `text` ask for the status of the asker's own question? It names a number or "my question"."""
+    folded = fold(text or "").replace(" s ", " ")
+    return bool(_REFERENCE_IN_TEXT.search(folded) or _OWN_QUESTION.search(folded))

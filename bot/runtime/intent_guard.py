@@ -1,7 +1,8 @@
 """An NLU step after DIET: an intent the words of the message cannot carry is replaced by the next likely one.
 
 DIET learns from character n-grams, so a short unknown word can land on a far-off intent: an organisation called
-"Portaal" was read as "switch the language", and the form asked its question again and again. A few intents
+"Portaal" was read as "switch the language", and the form asked its question again and again; "hoe staat het met
+de plannen voor het park?" was read as a status question about a stored question. A few intents
 need a word that says them; when it is missing, the next intent in the ranking that fits is taken (with its own
 confidence, so the fallback threshold still applies). The checks live in the rooms that own the words.
 """
@@ -18,9 +19,10 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.conversation.answers import is_status_question
 from bot.structuring.language import names_a_language
 
-NEEDS: dict[str, Callable[[str], bool]] = {"switch_language": names_a_language}
+NEEDS: dict[str, Callable[[str], bool]] = {"switch_language": names_a_language, "ask_status": is_status_question}
 
 
 def fits(intent: str | None, text: str) -> bool:

@@ -99,3 +99,10 @@ def test_a_similar_question_is_linked_and_the_resident_hears_it_is_known(product
         export_jsonl(s, out_file)
         rows = {row["reference"]: row for row in map(json.loads, out_file.getvalue().splitlines())}
         assert first in rows[second]["similar"] and second in rows[first]["similar"]
+
+
+def test_a_question_about_a_city_plan_is_taken_as_a_question_not_as_a_status_lookup(product) -> None:  # type: ignore[no-untyped-def]
+    out = product.chat().say("hoe staat het met de plannen voor het park in de Merenwijk?")
+    asked_number = render("utter_status_ask_reference", "nl")
+    assert asked_number not in texts(out), out
+    assert not any(t.startswith("Ik kan geen vraag vinden") for t in texts(out)), out

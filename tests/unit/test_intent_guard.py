@@ -38,3 +38,30 @@ def test_a_real_request_to_switch_stays() -> None:
 def test_other_intents_pass_untouched() -> None:
     (message,) = IntentGuard().process([classified("LS-2026-000123", [("ask_status", 0.8), ("inform", 0.2)])])
     assert message.get("intent") == {"name": "ask_status", "confidence": 0.8}
+
+
+def test_a_question_about_the_city_is_no_status_question() -> None:
+    text = "hoe staat het met de plannen voor het park in de Merenwijk?"
+    (message,) = IntentGuard().process([classified(text, [("ask_status", 0.45), ("describe_problem", 0.4)])])
+    assert message.get("intent")["name"] == "describe_problem"
+    for own in ("Hoe staat het met mijn vraag?", "status LS-2026-000123", "status van m'n vraag",
+                "any update on my question?", "ik heb een vraag gesteld, is daar al iets mee gedaan?"):
+        (message,) = IntentGuard().process([classified(own, [("ask_status", 0.9), ("inform", 0.1)])])
+        assert message.get("intent")["name"] == "ask_status", own
+
+
+def test_every_training_example_of_a_guarded_intent_passes_its_guard() -> None:
+    """The guard and the training data agree: no example DIET learns from would be set aside."""
+    import yaml
+
+    from bot.config import ROOT
+    from bot.runtime.intent_guard import NEEDS
+
+    for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            check = NEEDS.get(item.get("intent", ""))
+            if check is None:
+                continue
+            for line in item["examples"].splitlines():
+                example = line.strip().removeprefix("- ").strip()
+                assert not example or check(example), f"{path.name}: {example!r}"
