@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.config import MatchingSettings
+from bot.handoff.delivery import DeliveryOutcome, classify
 from bot.handoff.signing import sign_headers
 from bot.matching.store import Callback
 from bot.storage.models import utcnow
@@ -39,24 +40,25 @@ class CallbackSender:
             try:
                 response = self.http.post(f"{self.settings.callback_url}/{intake_id}/status", content=body.encode(),
                                           headers=sign_headers(str(self.settings.callback_secret), webhook_id, body))
-                code, error = response.status_code, None if response.is_success else f"HTTP {response.status_code}"
+                outcome = classify(response, None)
             except httpx.HTTPError as exc:
-                code, error = None, type(exc).__name__
-            self._record(callback_id, code, error)
+                outcome = classify(None, exc)
+            self._record(callback_id, outcome)
         return len(due)
 
-    def _record(self, callback_id: int, code: int | None, error: str | None) -> None:
+    def _record(self, callback_id: int, outcome: DeliveryOutcome) -> None:
+        """The handoff's rule: 2xx delivered; 429, 5xx and network errors retried; other 4xx dead-lettered."""
         with self.sessions.begin() as session:
             callback = session.get(Callback, callback_id)
             if callback is None:
                 return
             callback.attempts += 1
-            callback.last_error = error
-            if error is None:
+            callback.last_error = outcome.error
+            if outcome.status == "delivered":
                 callback.status, callback.delivered_at = "delivered", utcnow()
-            elif code is not None and 400 <= code < 500 and code != 429:
+            elif outcome.status == "dead":
                 callback.status = "dead"
-                logger.warning("callback %s refused by the assistant: %s", callback.webhook_id, error)
+                logger.warning("callback %s refused by the assistant: %s", callback.webhook_id, outcome.error)
             else:
                 callback.next_attempt_at = utcnow() + timedelta(seconds=min(MAX_BACKOFF, 2.0 ** callback.attempts))
 

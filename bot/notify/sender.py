@@ -18,7 +18,7 @@ from bot.config import NotifySettings
 from bot.handoff.delivery import DeliveryOutcome
 from bot.notify import mail
 from bot.notify.texts import compose
-from bot.notify.updates import EMAIL, TELEGRAM, WHATSAPP, route, stop_token
+from bot.notify.updates import EMAIL, TELEGRAM, route, stop_token
 from bot.storage.intakes import find_intake
 
 logger = logging.getLogger(__name__)
@@ -73,5 +73,3 @@ class ResidentClient:
             return DeliveryOutcome("delivered", sent.status_code, body=f"{how} message")
         return DeliveryOutcome("retry" if sent.retry else "dead", sent.status_code, error=f"{how}: {sent.detail}")
 
-
-__all__ = ["ResidentClient", "stop_url", "WHATSAPP"]
